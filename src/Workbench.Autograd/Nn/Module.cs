@@ -15,8 +15,36 @@ public abstract class Module
     /// <summary>The module's computation.</summary>
     public abstract Tensor Forward(Tensor input);
 
-    /// <summary>Shorthand for <see cref="Forward"/>, so a module reads like a function: <c>model.Call(x)</c>.</summary>
-    public Tensor Call(Tensor input) => Forward(input);
+    private List<Action<Module, Tensor, Tensor>>? _forwardHooks;
+
+    /// <summary>Runs <see cref="Forward"/> and then the forward hooks (PyTorch's <c>module(x)</c>).</summary>
+    public Tensor Call(Tensor input)
+    {
+        var output = Forward(input);
+        if (_forwardHooks is { } hooks)
+            foreach (var hook in hooks.ToArray()) hook(this, input, output);
+        return output;
+    }
+
+    /// <summary>
+    /// Calls <paramref name="hook"/>(module, input, output) after every <see cref="Call"/> of this module, e.g. to record
+    /// activations for gradient-health statistics. Dispose the result to remove the hook.
+    /// </summary>
+    public IDisposable RegisterForwardHook(Action<Module, Tensor, Tensor> hook)
+    {
+        (_forwardHooks ??= []).Add(hook);
+        return new HookHandle(() => _forwardHooks.Remove(hook));
+    }
+
+    private sealed class HookHandle(Action remove) : IDisposable
+    {
+        private Action? _remove = remove;
+        public void Dispose()
+        {
+            _remove?.Invoke();
+            _remove = null;
+        }
+    }
 
     /// <summary>Registers a parameter under a name unique within this module; marks it as requiring gradients.</summary>
     protected Tensor RegisterParameter(string name, Tensor parameter)

@@ -1,6 +1,5 @@
 using Workbench.Autograd;
 using Workbench.Autograd.Nn;
-using Workbench.Vae.Activations;
 
 namespace Workbench.Vae.Models;
 
@@ -19,25 +18,24 @@ public sealed class ConvVae : Vae
 
     public ConvVae(VaeConfig config, Generator generator) : base(config)
     {
-        var spec = ActivationRegistry.Get(Config.Activation);
-        int k = spec.WidthFactor;
+        int k = WidthFactor;
         var shape = Config.ResolvedInputShape;
         int c = shape[0];
         _h4 = shape[1] / 4; _w4 = shape[2] / 4;
         int hidden = Config.ResolvedHidden[0], flat = C2 * _h4 * _w4;
 
         _encoder = RegisterModule("encoder", new Sequential(
-            new Conv2d(c, C1 * k, 4, generator, stride: 2, padding: 1), spec.Create(generator),
-            new Conv2d(C1, C2 * k, 4, generator, stride: 2, padding: 1), spec.Create(generator),
+            new Conv2d(c, C1 * k, 4, generator, stride: 2, padding: 1), NewActivation(generator),
+            new Conv2d(C1, C2 * k, 4, generator, stride: 2, padding: 1), NewActivation(generator),
             new Flatten(),
-            new Linear(flat, hidden * k, generator), spec.Create(generator)));
+            new Linear(flat, hidden * k, generator), NewActivation(generator)));
         _mean = RegisterModule("mean", new Linear(hidden, Config.LatentDim, generator));
         _logVar = RegisterModule("logvar", new Linear(hidden, Config.LatentDim, generator));
         _decoderDense = RegisterModule("decoder_dense", new Sequential(
-            new Linear(Config.LatentDim, hidden * k, generator), spec.Create(generator),
-            new Linear(hidden, flat * k, generator), spec.Create(generator)));
+            new Linear(Config.LatentDim, hidden * k, generator), NewActivation(generator),
+            new Linear(hidden, flat * k, generator), NewActivation(generator)));
         _decoderConv = RegisterModule("decoder_conv", new Sequential(
-            new ConvTranspose2d(C2, C1 * k, 4, generator, stride: 2, padding: 1), spec.Create(generator),
+            new ConvTranspose2d(C2, C1 * k, 4, generator, stride: 2, padding: 1), NewActivation(generator),
             new ConvTranspose2d(C1, c, 4, generator, stride: 2, padding: 1)));
         if (Config.Likelihood == Models.Likelihood.GaussianLearnedVariance)
             _outputLogVar = RegisterModule("output_logvar", new ConvTranspose2d(C1, c, 4, generator, stride: 2, padding: 1));
@@ -46,19 +44,19 @@ public sealed class ConvVae : Vae
     public override Posterior Encode(Tensor x)
     {
         var shape = Config.ResolvedInputShape;
-        var h = _encoder.Forward(x.Reshape(x.Shape[0], shape[0], shape[1], shape[2]));
-        return new Posterior(_mean.Forward(h), _logVar.Forward(h));
+        var h = _encoder.Call(x.Reshape(x.Shape[0], shape[0], shape[1], shape[2]));
+        return new Posterior(_mean.Call(h), _logVar.Call(h));
     }
 
     public override DecoderOutput Decode(Tensor z)
     {
         int n = z.Shape[0];
-        var h = _decoderDense.Forward(z).Reshape(n, C2, _h4, _w4);
+        var h = _decoderDense.Call(z).Reshape(n, C2, _h4, _w4);
         // The last transposed convolution is applied separately so that a learned-variance head can share its input.
         var layers = _decoderConv.Layers;
-        for (int i = 0; i < layers.Count - 1; i++) h = layers[i].Forward(h);
-        var location = layers[^1].Forward(h).Reshape(n, -1);
-        return Output(location, _outputLogVar?.Forward(h).Reshape(n, -1));
+        for (int i = 0; i < layers.Count - 1; i++) h = layers[i].Call(h);
+        var location = layers[^1].Call(h).Reshape(n, -1);
+        return Output(location, _outputLogVar?.Call(h).Reshape(n, -1));
     }
 
     /// <summary>[B, ...] -> [B, prod(...)].</summary>

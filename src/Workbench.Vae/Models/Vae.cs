@@ -46,17 +46,32 @@ public abstract class Vae : Module
         _ => new DecoderOutput(Likelihood.GaussianLearnedVariance, location, learnedLogVar),
     };
 
-    /// <summary>Hidden layer stack: Linear -> activation (-> dropout) for each width, honouring the activation's width factor.</summary>
-    protected static Sequential HiddenStack(int input, IEnumerable<int> widths, VaeConfig config, Generator generator)
+    private readonly HashSet<Module> _activations = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>True for the modules that are this model's activation functions (one per hidden layer).</summary>
+    public bool IsActivation(Module module) => _activations.Contains(module);
+
+    /// <summary>A new instance of the configured activation for one layer.</summary>
+    protected Module NewActivation(Generator generator)
     {
-        var spec = ActivationRegistry.Get(config.Activation);
+        var activation = ActivationRegistry.Create(Config.Activation, generator);
+        _activations.Add(activation);
+        return activation;
+    }
+
+    /// <summary>The layer before an activation must produce this many values per unit (2 for maxout).</summary>
+    protected int WidthFactor => ActivationRegistry.Get(Config.Activation).WidthFactor;
+
+    /// <summary>Hidden layer stack: Linear -> activation (-> dropout) for each width.</summary>
+    protected Sequential HiddenStack(int input, IEnumerable<int> widths, Generator generator)
+    {
         var stack = new Sequential();
         int inWidth = input;
         foreach (int width in widths)
         {
-            stack.Add(new Linear(inWidth, width * spec.WidthFactor, generator));
-            stack.Add(spec.Create(generator));
-            if (config.Dropout > 0) stack.Add(new Dropout(config.Dropout, generator.Fork()));
+            stack.Add(new Linear(inWidth, width * WidthFactor, generator));
+            stack.Add(NewActivation(generator));
+            if (Config.Dropout > 0) stack.Add(new Dropout(Config.Dropout, generator.Fork()));
             inWidth = width;
         }
         return stack;
@@ -78,10 +93,10 @@ public sealed class MlpVae : Vae
     {
         var hidden = Config.ResolvedHidden;
         int d = Config.InputDim, latent = Config.LatentDim;
-        _encoder = RegisterModule("encoder", HiddenStack(d, hidden, Config, generator));
+        _encoder = RegisterModule("encoder", HiddenStack(d, hidden, generator));
         _mean = RegisterModule("mean", new Linear(hidden[^1], latent, generator));
         _logVar = RegisterModule("logvar", new Linear(hidden[^1], latent, generator));
-        _decoder = RegisterModule("decoder", HiddenStack(latent, hidden.Reverse(), Config, generator));
+        _decoder = RegisterModule("decoder", HiddenStack(latent, hidden.Reverse(), generator));
         _output = RegisterModule("output", new Linear(hidden[0], d, generator));
         if (Config.Likelihood == Likelihood.GaussianLearnedVariance)
             _outputLogVar = RegisterModule("output_logvar", new Linear(hidden[0], d, generator));
@@ -89,13 +104,13 @@ public sealed class MlpVae : Vae
 
     public override Posterior Encode(Tensor x)
     {
-        var h = _encoder.Forward(x.Rank == 2 ? x : x.Reshape(x.Shape[0], -1));
-        return new Posterior(_mean.Forward(h), _logVar.Forward(h));
+        var h = _encoder.Call(x.Rank == 2 ? x : x.Reshape(x.Shape[0], -1));
+        return new Posterior(_mean.Call(h), _logVar.Call(h));
     }
 
     public override DecoderOutput Decode(Tensor z)
     {
-        var h = _decoder.Forward(z);
-        return Output(_output.Forward(h), _outputLogVar?.Forward(h));
+        var h = _decoder.Call(z);
+        return Output(_output.Call(h), _outputLogVar?.Call(h));
     }
 }

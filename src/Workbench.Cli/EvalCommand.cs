@@ -1,0 +1,56 @@
+using System.CommandLine;
+using System.Globalization;
+using Spectre.Console;
+using Workbench.Autograd;
+using Workbench.Vae.Objectives;
+using Workbench.Vae.Training;
+
+namespace Workbench.Cli;
+
+/// <summary>`workbench eval RUN_DIR`: reloads a checkpoint, reproduces its test ELBO, and estimates NLL by importance sampling.</summary>
+public static class EvalCommand
+{
+    public static Command Build(IAnsiConsole console)
+    {
+        var dir = new Argument<string>("RUN_DIR") { Description = "A run directory written by `workbench train`." };
+        var k = new Option<int>("--iwae-k") { Description = "Importance samples for the NLL estimate (0 = skip).", DefaultValueFactory = _ => 0 };
+        var subset = new Option<int?>("--nll-subset") { Description = "Estimate the NLL on the first N test images only." };
+        var command = new Command("eval", "Reload a trained run, recompute its test negative ELBO, and optionally the importance-sampled NLL (IWAE bound).")
+        {
+            dir, k, subset,
+        };
+        command.SetAction(parse => Evaluate(console, new RunDirectory(parse.GetValue(dir)!), parse.GetValue(k), parse.GetValue(subset)));
+        return command;
+    }
+
+    private static int Evaluate(IAnsiConsole console, RunDirectory run, int k, int? subset)
+    {
+        if (!Directory.Exists(run.Path)) throw new DirectoryNotFoundException($"Run directory '{run.Path}' does not exist.");
+        if (k < 0) throw new ArgumentException($"--iwae-k must be >= 0, got {k}.");
+        var (model, config) = run.LoadModel();
+        var data = TrainingData.Load(config.Training, fetchIfMissing: true);
+        var evaluator = TestEvaluator.For(data.Test, config.Training);
+        var (loss, recon, kl, active) = evaluator.Evaluate(model);
+        console.MarkupLine($"{Markup.Escape(TrainCommand.Describe(config.Model))}, {Markup.Escape(data.Test.Describe())}");
+        console.MarkupLine($"test negative ELBO {loss.ToString("F4", CultureInfo.InvariantCulture)} (recon {recon.ToString("F4", CultureInfo.InvariantCulture)}, KL {kl.ToString("F4", CultureInfo.InvariantCulture)}), active units {active}");
+        var metrics = run.ReadMetrics();
+        if (metrics.Count > 0)
+        {
+            double reported = metrics[^1].TestLoss;
+            bool same = reported == loss;
+            console.MarkupLine(same
+                ? $"[green]matches[/] the test loss reported for epoch {metrics[^1].Epoch} exactly."
+                : $"[yellow]differs[/] from the reported {reported.ToString("R", CultureInfo.InvariantCulture)} (epoch {metrics[^1].Epoch}) by {(loss - reported).ToString("G3", CultureInfo.InvariantCulture)}.");
+        }
+        if (k > 0)
+        {
+            var images = evaluator.Images;
+            if (subset is int n && n < images.Shape[0]) images = images.Slice(0, n);
+            model.Eval();
+            var nll = Iwae.NegativeLogLikelihood(images, model.Encode, model.Decode, new Generator(TestEvaluator.EvalSeed(config.Training.Seed) + 2), k);
+            double mean = nll.Mean().Item();
+            console.MarkupLine($"importance-sampled NLL (k = {k}, {images.Shape[0]} images): [bold]{mean.ToString("F3", CultureInfo.InvariantCulture)}[/] nats, {Metrics.BitsPerDimension(mean, config.Model.InputDim).ToString("F4", CultureInfo.InvariantCulture)} bits/dim");
+        }
+        return Cli.Ok;
+    }
+}

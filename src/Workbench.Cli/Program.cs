@@ -1,0 +1,3 @@
+using Workbench.Cli;
+
+return Cli.Run(args);
