@@ -44,3 +44,6 @@ public enum Binarization
     /// </summary>
     Dynamic,
 }
+
+/// <summary>A data set could not be fetched: a tool is missing, failed or timed out; the message says what to install or try.</summary>
+public sealed class DataFetchException(string message, Exception? inner = null) : IOException(message, inner);

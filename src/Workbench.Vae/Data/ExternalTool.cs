@@ -23,8 +23,8 @@ internal static class ExternalTool
     /// <param name="timeout">Time limit; the tool and its children are stopped when it is reached.</param>
     /// <param name="installHint">What to install when the program is missing, e.g. "Install the Debian package npm".</param>
     /// <param name="consumeOutput">Reads standard output as a stream (for large binary output); null collects it as text.</param>
-    /// <exception cref="InvalidOperationException">The program is missing or exits with a non-zero code.</exception>
-    /// <exception cref="TimeoutException">The time limit was reached.</exception>
+    /// <exception cref="DataFetchException">The program is missing or exits with a non-zero code.</exception>
+    /// 
     public static string Run(string fileName, IReadOnlyList<string> arguments, string workingDirectory, TimeSpan timeout,
         string installHint, Action<Stream>? consumeOutput = null)
     {
@@ -44,11 +44,11 @@ internal static class ExternalTool
         try
         {
             process = Process.Start(psi)
-                ?? throw new InvalidOperationException($"`{commandLine}` could not be started. {installHint}");
+                ?? throw new DataFetchException($"`{commandLine}` could not be started. {installHint}");
         }
         catch (Win32Exception e)
         {
-            throw new InvalidOperationException(
+            throw new DataFetchException(
                 $"`{fileName}` is needed but could not be started ({e.Message}). {installHint}", e);
         }
 
@@ -103,11 +103,11 @@ internal static class ExternalTool
             string errorText;
             lock (errors) errorText = errors.ToString().Trim();
             if (Volatile.Read(ref timedOut) == 1)
-                throw new TimeoutException(
+                throw new DataFetchException(
                     $"`{commandLine}` did not finish within {timeout.TotalSeconds:0.###} s and was stopped. " +
                     "Check the network connection and try again." + Tail(errorText));
             if (process.ExitCode != 0)
-                throw new InvalidOperationException(
+                throw new DataFetchException(
                     $"`{commandLine}` failed with exit code {process.ExitCode}." + Tail(errorText),
                     consumerError?.SourceException);
             consumerError?.Throw();

