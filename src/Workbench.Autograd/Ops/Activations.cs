@@ -416,18 +416,31 @@ internal readonly struct SwishAct<T>(T beta) : IActivation<T>, ISpanActivation<T
 }
 
 /// <summary>
-/// Mish x tanh(softplus x) (Misra 2019), softplus in its stable form; derivative
-/// t + x (1 - t^2) sigmoid(x) with t = tanh(softplus x).
+/// Mish x tanh(softplus x) (Misra 2019). With e = e^x and n = e (e + 2), tanh(log(1 + e)) = n / (n + 2), so one
+/// exponential serves both the value and the derivative t + x (1 - t^2) sigmoid(x), where 1 - t^2 = 4 (n + 1) / (n + 2)^2
+/// and sigmoid(x) = e / (1 + e); none of these cancel in either tail. Above x = 20, t = 1 - 2/(n + 2) is 1 to double
+/// precision (and e^x would overflow float32 soon after), so there mish(x) = x with slope 1.
 /// </summary>
 internal readonly struct MishAct<T> : IActivation<T>, ISpanActivation<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    public T Forward(T x) => x * SpecialFunctions.Tanh(SpecialFunctions.Softplus(x));
+    private static T Cutoff => T.CreateTruncating(20);
+    private static T Two => T.CreateTruncating(2);
+    public T Forward(T x)
+    {
+        if (x > Cutoff) return x;
+        T e = T.Exp(x);
+        T n = e * (e + Two);
+        return x * (n / (n + Two));
+    }
     public T Derivative(T x, T y)
     {
-        T t = SpecialFunctions.Tanh(SpecialFunctions.Softplus(x));
-        T s = SpecialFunctions.Sigmoid(x);
-        return t + x * (T.One - t * t) * s;
+        if (x > Cutoff) return T.One;
+        T e = T.Exp(x);
+        T n = e * (e + Two);
+        T d = n + Two;
+        T oneMinusT2 = Two * Two * (n + T.One) / (d * d);
+        return n / d + x * oneMinusT2 * (e / (T.One + e));
     }
     public void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Forward(this, x, y);
     public void Backward(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> gx) => ActivationKernels.Backward(this, g, x, y, gx);
