@@ -5,30 +5,12 @@ namespace Workbench.Autograd;
 
 internal struct Log1pOp : IUnaryOp
 {
-    public static T Apply<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> => T.LogP1(x);
+    public static T Apply<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> => SpecialFunctions.Log1p(x);
 }
 
 internal struct SignOp : IUnaryOp
 {
     public static T Apply<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> => x > T.Zero ? T.One : x < T.Zero ? -T.One : T.Zero;
-}
-
-/// <summary>softplus(x) = log(1 + e^x), computed as max(x, 0) + log1p(e^-|x|) so that it neither overflows nor loses precision.</summary>
-internal struct SoftplusOp : IUnaryOp
-{
-    public static T Apply<T>(T x) where T : unmanaged, IFloatingPointIeee754<T> =>
-        T.Max(x, T.Zero) + T.LogP1(T.Exp(-T.Abs(x)));
-}
-
-/// <summary>The logistic function in a form that is exact for large |x| in both directions.</summary>
-internal struct SigmoidOp : IUnaryOp
-{
-    public static T Apply<T>(T x) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (x >= T.Zero) return T.One / (T.One + T.Exp(-x));
-        T e = T.Exp(x);
-        return e / (T.One + e);
-    }
 }
 
 public sealed partial class Tensor
@@ -110,32 +92,16 @@ public sealed partial class Tensor
     }
 
     /// <summary>Logistic sigmoid 1 / (1 + e^-x).</summary>
-    public Tensor Sigmoid()
-    {
-        var y = Kernels.Map<SigmoidOp>(this);
-        return Autograd.Record(y, "sigmoid", g => [g.Mul(y.Mul(y.RSub(1.0)))], this);
-    }
+    public Tensor Sigmoid() => F.Sigmoid(this);
 
     /// <summary>Hyperbolic tangent.</summary>
-    public Tensor Tanh()
-    {
-        var y = SpanMaps.Map(this, TensorPrimitives.Tanh, TensorPrimitives.Tanh);
-        return Autograd.Record(y, "tanh", g => [g.Mul(y.Square().RSub(1.0))], this);
-    }
+    public Tensor Tanh() => F.Tanh(this);
 
     /// <summary>log(1 + e^x) in its stable form; derivative sigmoid(x).</summary>
-    public Tensor Softplus()
-    {
-        var y = Kernels.Map<SoftplusOp>(this);
-        return Autograd.Record(y, "softplus", g => [g.Mul(Kernels.Map<SigmoidOp>(this))], this);
-    }
+    public Tensor Softplus() => F.Softplus(this);
 
     /// <summary>log sigmoid(x) = -softplus(-x); derivative sigmoid(-x).</summary>
-    public Tensor LogSigmoid()
-    {
-        var y = SpanMaps.MulScalar(Kernels.Map<SoftplusOp>(SpanMaps.MulScalar(this, -1)), -1);
-        return Autograd.Record(y, "logsigmoid", g => [g.Mul(Kernels.Map<SigmoidOp>(SpanMaps.MulScalar(this, -1)))], this);
-    }
+    public Tensor LogSigmoid() => F.LogSigmoid(this);
 
     /// <summary>Element-wise choice: <paramref name="a"/> where <paramref name="condition"/> is non-zero, else <paramref name="b"/>.
     /// All three are broadcast together; gradients flow to a and b, not to the condition.</summary>
