@@ -153,7 +153,7 @@ public class ElboTests
     public void GradientsOfTheLossMatchFiniteDifferences()
     {
         var x = SoftData(_g, 3, 4);
-        Tensor[] parameters = [Rand64(_g, 4, 4).Mul(0.5).Detach().RequiresGrad_(), Rand64(_g, 4), Rand64(_g, 4, 2), Rand64(_g, 4)];
+        Tensor[] parameters = [Scaled(_g, 0.5, 4, 4), Rand64(_g, 4), Rand64(_g, 4, 2), Rand64(_g, 4)];
         // A fresh generator inside f fixes eps, so the loss is a smooth function of the parameters.
         AssertGrad(p => Elbo.Compute(x, LinearEncoder(p[0], p[1]), BernoulliDecoder(p[2], p[3]), new Generator(11), samples: 3, beta: 0.7).Loss, parameters);
         AssertGrad(p => Elbo.Compute(x, LinearEncoder(p[0], p[1]), BernoulliDecoder(p[2], p[3]), new Generator(12)).Reconstruction, parameters);
@@ -166,9 +166,9 @@ public class ElboTests
         var x = Tensor.Randn([4, 3], _g, DType.Float64);
         Tensor[] parameters =
         [
-            Rand64(_g, 4, 3), Rand64(_g, 4),                  // encoder -> 2 latent dims
-            Rand64(_g, 3, 2), Rand64(_g, 3),                  // mean head
-            Rand64(_g, 3, 2).Mul(0.3).Detach().RequiresGrad_(), Rand64(_g, 3),   // log-variance head
+            Scaled(_g, 0.5, 4, 3), Rand64(_g, 4),                    // encoder -> 2 latent dims
+            Rand64(_g, 3, 2), Rand64(_g, 3),                         // mean head
+            Scaled(_g, 0.3, 3, 2), Scaled(_g, 0.3, 3),               // log-variance head, kept near 0 so exp(-logVar) stays moderate
         ];
         var kl = Metrics.KlPerDimension(LinearEncoder(parameters[0], parameters[1])(x));
         // A floor between the two dims' batch-mean KLs floors one dim and keeps the other, away from the kink.

@@ -126,7 +126,7 @@ public class IwaeTests
     public void BoundGradientsMatchFiniteDifferences()
     {
         var x = SoftData(_g, 3, 4);
-        Tensor[] parameters = [Rand64(_g, 4, 4).Mul(0.5).Detach().RequiresGrad_(), Rand64(_g, 4), Rand64(_g, 4, 2), Rand64(_g, 4)];
+        Tensor[] parameters = [Scaled(_g, 0.5, 4, 4), Rand64(_g, 4), Rand64(_g, 4, 2), Rand64(_g, 4)];
         AssertGrad(p => Iwae.Bound(x, LinearEncoder(p[0], p[1]), BernoulliDecoder(p[2], p[3]), new Generator(31), 5), parameters);
         AssertGrad(p => Iwae.Bound(x, LinearEncoder(p[0], p[1]), BernoulliDecoder(p[2], p[3]), new Generator(32), 1), parameters);
     }

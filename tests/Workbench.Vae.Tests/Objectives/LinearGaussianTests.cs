@@ -1,5 +1,6 @@
 using Workbench.Autograd;
 using Workbench.Vae.Objectives;
+using Xunit.Abstractions;
 using static Workbench.Vae.Tests.Objectives.ObjectiveTestUtil;
 
 namespace Workbench.Vae.Tests.Objectives;
@@ -8,17 +9,11 @@ namespace Workbench.Vae.Tests.Objectives;
 /// The objectives against a model whose log p(x) is exact: the linear-Gaussian VAE (Tipping and Bishop 1999).
 /// The reference numbers come from <see cref="LinearGaussianModel"/>'s plain double arithmetic.
 /// </summary>
-public class LinearGaussianTests
+public class LinearGaussianTests(ITestOutputHelper output)
 {
     private readonly LinearGaussianModel _model = new();
-    private readonly double[][] _rows;
-    private readonly Tensor _x;
-
-    public LinearGaussianTests()
-    {
-        _rows = _model.SampleData(new Generator(2024), 4);
-        _x = LinearGaussianModel.ToTensor(_rows);
-    }
+    private readonly double[][] _rows = new LinearGaussianModel().SampleData(new Generator(2024), 4);
+    private Tensor X => LinearGaussianModel.ToTensor(_rows);
 
     private LinearPosterior WrongPosterior() => _model.ExactEncoder().Perturbed(scaleA: 0.6, shiftC: 0.4, shiftLogVar: 0.8);
 
@@ -45,7 +40,7 @@ public class LinearGaussianTests
     {
         var wrong = WrongPosterior();
         const int samples = 40000;
-        var terms = Elbo.Compute(_x, wrong.Encoder(), _model.Decoder(), new Generator(5), samples);
+        var terms = Elbo.Compute(X, wrong.Encoder(), _model.Decoder(), new Generator(5), samples);
         for (int r = 0; r < _rows.Length; r++)
         {
             double logPx = _model.ExactLogMarginal(_rows[r]);
@@ -67,7 +62,7 @@ public class LinearGaussianTests
     [Fact]
     public void ElboEqualsLogPxAtTheTruePosterior()
     {
-        var terms = Elbo.Compute(_x, _model.ExactEncoder().Encoder(), _model.Decoder(), new Generator(6), samples: 40000);
+        var terms = Elbo.Compute(X, _model.ExactEncoder().Encoder(), _model.Decoder(), new Generator(6), samples: 40000);
         for (int r = 0; r < _rows.Length; r++)
             AssertClose(_model.ExactLogMarginal(_rows[r]), -terms.Loss[r], 0.05, $"row {r}");
     }
@@ -79,7 +74,7 @@ public class LinearGaussianTests
     public void IwaeIsExactlyLogPxAtTheTruePosterior(int k)
     {
         // At q = p(z|x) every importance weight p(x, z)/q(z|x) equals p(x), so the bound has no variance at all.
-        var bound = Iwae.Bound(_x, _model.ExactEncoder().Encoder(), _model.Decoder(), new Generator(7), k);
+        var bound = Iwae.Bound(X, _model.ExactEncoder().Encoder(), _model.Decoder(), new Generator(7), k);
         Assert.Equal(new[] { _rows.Length }, bound.ShapeArray());
         for (int r = 0; r < _rows.Length; r++) AssertClose(_model.ExactLogMarginal(_rows[r]), bound[r], 1e-10, $"row {r}");
     }
@@ -97,6 +92,7 @@ public class LinearGaussianTests
         var gen = new Generator(8);
         int[] ks = [1, 5, 50, 500];
         var stats = ks.Select(k => MeanAndStdError(Iwae.Bound(data, encode, decode, gen, k).ToDoubleArray())).ToArray();
+        output.WriteLine($"log p(x) = {logPx:F4}; " + string.Join("; ", ks.Select((k, i) => $"L_{k} = {stats[i].Mean:F4} +- {stats[i].StdError:F4}")));
         for (int i = 1; i < ks.Length; i++)
         {
             double se = Math.Sqrt(stats[i].StdError * stats[i].StdError + stats[i - 1].StdError * stats[i - 1].StdError);
@@ -131,7 +127,7 @@ public class LinearGaussianTests
     public void NegativeLogLikelihoodRecoversTheExactMarginal()
     {
         // At q* the estimate is exact for any k.
-        var exact = Iwae.NegativeLogLikelihood(_x, _model.ExactEncoder().Encoder(), _model.Decoder(), new Generator(11), k: 10, batchSize: 3, chunk: 4);
+        var exact = Iwae.NegativeLogLikelihood(X, _model.ExactEncoder().Encoder(), _model.Decoder(), new Generator(11), k: 10, batchSize: 3, chunk: 4);
         for (int r = 0; r < _rows.Length; r++) AssertClose(-_model.ExactLogMarginal(_rows[r]), exact[r], 1e-10, $"row {r} at q*");
 
         // For a wrong q, k = 5000 leaves a small random error: 20 independent estimates of each x give its spread.

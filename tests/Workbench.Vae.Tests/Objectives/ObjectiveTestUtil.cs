@@ -8,6 +8,10 @@ public static class ObjectiveTestUtil
 {
     public static Tensor Rand64(Generator g, params int[] shape) => Tensor.Randn(shape, g, DType.Float64).RequiresGrad_();
 
+    /// <summary>Standard normal float64 values times <paramref name="scale"/>, as a leaf that requires gradients.</summary>
+    public static Tensor Scaled(Generator g, double scale, params int[] shape) =>
+        Tensor.Randn(shape, g, DType.Float64).Mul(scale).RequiresGrad_();
+
     public static Tensor Data64(double[] values, params int[] shape) => Tensor.FromArray(values, shape);
 
     public static void AssertGrad(Func<Tensor[], Tensor> f, params Tensor[] inputs)
