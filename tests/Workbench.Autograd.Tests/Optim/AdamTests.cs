@@ -60,6 +60,27 @@ public class AdamTests
     [Theory]
     [InlineData(DType.Float64)]
     [InlineData(DType.Float32)]
+    public void SmallBeta1TakesTheOtherLerpForm(DType dtype)
+    {
+        // beta1 = 0.2 puts lerp's weight 1 - beta1 = 0.8 at or above 0.5, where torch.lerp computes g - (g - m)(1 - w).
+        var p = Param(dtype, 1.0);
+        var adam = new Adam([p], learningRate: 0.1, beta1: 0.2, eps: 0.1);
+        // Step 1: m = 2 - (2 - 0) * 0.2 = 1.6, bias correction 0.8, step size 0.125, denom 2.1 as before,
+        //         p = 1 - 0.125 * 1.6 / 2.1 = 1 - 0.2 / 2.1 = 0.904761904761904762
+        SetGrad(p, 2.0);
+        adam.Step();
+        AssertValues([0.904761904761904762], p);
+        // Step 2: m = -1 - (-1 - 1.6) * 0.2 = -0.48, bias correction 1 - 0.04 = 0.96, denom 1.680901522806657,
+        //         p = 0.904761904761905 - (0.1 / 0.96) * (-0.48) / 1.680901522806657
+        //           = 0.904761904761905 + 0.05 / 1.680901522806657 = 0.904761904761905 + 0.029745942472890 = 0.934507847234795
+        SetGrad(p, -1.0);
+        adam.Step();
+        AssertValues([0.934507847234794756], p);
+    }
+
+    [Theory]
+    [InlineData(DType.Float64)]
+    [InlineData(DType.Float32)]
     public void WeightDecayIsAddedToTheGradient(DType dtype)
     {
         // Adam's L2 form: g' = g + 0.5 p, then the usual update (lr 0.1, eps 0.1).
@@ -99,6 +120,36 @@ public class AdamTests
         SetGrad(p, -1.0);
         adamw.Step();
         AssertValues([0.786974594809796897], p);
+    }
+
+    [Fact]
+    public void LargeParametersSplitAcrossThreadsGetTheSameUpdate()
+    {
+        // 100,003 elements: above the parallel threshold, so the loop runs in chunks (plus a SIMD tail); every
+        // element must still end at the hand-computed element-0 value of TwoStepsMatchHandComputedValues.
+        const int n = 100_003;
+        var p = Tensor.Ones(n).RequiresGrad_();
+        var adam = new Adam([p], learningRate: 0.1, eps: 0.1);
+        p.Grad = Tensor.Full([n], 2.0);
+        adam.Step();
+        p.Grad = Tensor.Full([n], -1.0);
+        adam.Step();
+        var values = p.ToArray();
+        Assert.All(values, v => Assert.Equal(values[0], v));
+        Assert.Equal(0.879712690047892135, values[0], 6);
+    }
+
+    [Fact]
+    public void ParameterThatIsAViewUpdatesOnlyItsWindow()
+    {
+        // A leaf cut from rows 1..2 of a [4, 3] storage: the step must write rows 1 and 2 and nothing else.
+        var storage = Tensor.Zeros(4, 3);
+        var p = storage.Slice(1, 3).Detach().RequiresGrad_();
+        var sgd = new Sgd([p], learningRate: 0.5);
+        p.Grad = Tensor.Full([2, 3], 2.0).Slice(0, 2);
+        sgd.Step();
+        // rows 1 and 2: 0 - 0.5 * 2 = -1
+        Assert.Equal([0f, 0f, 0f, -1f, -1f, -1f, -1f, -1f, -1f, 0f, 0f, 0f], storage.ToArray());
     }
 
     [Fact]
