@@ -103,9 +103,17 @@ public sealed record VaeConfig(
     /// <summary>Reads and validates a config file.</summary>
     public static VaeConfig Load(string path) => FromJson(ConfigJson.ReadFile(path), path);
 
-    public bool Equals(VaeConfig? other) => other is not null && ToJson() == other.ToJson();
+    /// <summary>This config with every default filled in: two configs describe the same model exactly when these are equal.</summary>
+    public VaeConfig Resolved() => this with { InputShape = ResolvedInputShape, Hidden = ResolvedHidden };
 
-    public override int GetHashCode() => ToJson().GetHashCode(StringComparison.Ordinal);
+    /// <summary>Canonical JSON (defaults filled in, one line): the identity used for equality and run keys.</summary>
+    public string CanonicalJson() => JsonSerializer.Serialize(Resolved(), CanonicalOptions);
+
+    private static readonly JsonSerializerOptions CanonicalOptions = new(JsonOptions) { WriteIndented = false };
+
+    public bool Equals(VaeConfig? other) => other is not null && CanonicalJson() == other.CanonicalJson();
+
+    public override int GetHashCode() => CanonicalJson().GetHashCode(StringComparison.Ordinal);
 }
 
 /// <summary>A configuration a user wrote is invalid; the message says which field and what is allowed.</summary>

@@ -82,6 +82,7 @@ public sealed class Trainer
         var parameters = model.Parameters().ToArray();
         var epochs = new List<EpochMetrics>();
         var test = TestEvaluator.For(data.Test, options);
+        var warmup = new KlWarmup(config.Beta, options.KlWarmupSteps);
         long step = 0;
 
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
@@ -94,7 +95,7 @@ public sealed class Trainer
             {
                 if (cancellation.IsCancellationRequested)
                     return Finish(model, epochs, Outcome.Cancelled, $"Cancelled during epoch {epoch}; the checkpoint of epoch {epochs.Count} is kept.", epoch, batch.Number + 1, output);
-                double beta = KlWarmup.Beta(config.Beta, options.KlWarmupSteps, step);
+                double beta = warmup.BetaAt(step);
                 optimizer.ZeroGrad();
                 var terms = Elbo.Compute(batch.Images, model.Encode, model.Decode, noiseGenerator, options.Samples, beta, options.FreeBits);
                 var loss = terms.Loss.Mean();

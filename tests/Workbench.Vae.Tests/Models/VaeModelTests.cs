@@ -1,7 +1,7 @@
 using Workbench.Autograd;
-using Workbench.Vae.Models;
-
 namespace Workbench.Vae.Tests.Models;
+
+using Workbench.Vae.Models;
 
 public class VaeModelTests
 {
