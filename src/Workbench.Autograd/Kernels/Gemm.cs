@@ -223,7 +223,8 @@ internal static unsafe class Gemm
                     else
                     {
                         // Raw sums into the scratch tile (times 1, exact), then the kernel's own rounding per element.
-                        TK.Tile(kc, aPanel, bPanel, tile, nr, T.One, T.Zero, GemmStore.Scale);
+                        if (2 * cols <= nr) TK.TileNarrow(kc, aPanel, bPanel, tile);
+                        else TK.Tile(kc, aPanel, bPanel, tile, nr, T.One, T.Zero, GemmStore.Scale);
                         for (int r = 0; r < rows; r++)
                         {
                             T* src = tile + r * nr;

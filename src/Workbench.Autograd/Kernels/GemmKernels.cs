@@ -36,6 +36,13 @@ internal unsafe interface IGemmKernel<T> where T : unmanaged
     /// </summary>
     static abstract void Tile(int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta, GemmStore mode);
 
+    /// <summary>
+    /// The raw sums of <see cref="Tile"/> for the first NR / 2 columns only, written to <paramref name="tile"/>
+    /// (leading dimension NR): for a last column panel with at most NR / 2 real columns, half the work.
+    /// Each sum is formed in the same order as in <see cref="Tile"/>, so the result is the same bits.
+    /// </summary>
+    static abstract void TileNarrow(int kc, T* a, T* b, T* tile);
+
     /// <summary>The store of one element, rounding exactly as <see cref="Tile"/>'s vector store does.</summary>
     static abstract T Merge(T acc, T alpha, T beta, T c, GemmStore mode);
 }
@@ -92,6 +99,27 @@ internal readonly unsafe struct Avx2Float6x16 : IGemmKernel<float>
         StoreRow(c, c30, c31, va, vb, mode); c += ldc;
         StoreRow(c, c40, c41, va, vb, mode); c += ldc;
         StoreRow(c, c50, c51, va, vb, mode);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void TileNarrow(int kc, float* a, float* b, float* tile)
+    {
+        Vector256<float> c0 = Vector256<float>.Zero, c1 = Vector256<float>.Zero, c2 = Vector256<float>.Zero;
+        Vector256<float> c3 = Vector256<float>.Zero, c4 = Vector256<float>.Zero, c5 = Vector256<float>.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Avx.LoadAlignedVector256(b);
+            c0 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a), b0, c0);
+            c1 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 1), b0, c1);
+            c2 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 2), b0, c2);
+            c3 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 3), b0, c3);
+            c4 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 4), b0, c4);
+            c5 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 5), b0, c5);
+            a += 6;
+            b += 16;
+        }
+        Avx.Store(tile, c0); Avx.Store(tile + 16, c1); Avx.Store(tile + 32, c2);
+        Avx.Store(tile + 48, c3); Avx.Store(tile + 64, c4); Avx.Store(tile + 80, c5);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -173,6 +201,27 @@ internal readonly unsafe struct Avx2Double6x8 : IGemmKernel<double>
         StoreRow(c, c50, c51, va, vb, mode);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void TileNarrow(int kc, double* a, double* b, double* tile)
+    {
+        Vector256<double> c0 = Vector256<double>.Zero, c1 = Vector256<double>.Zero, c2 = Vector256<double>.Zero;
+        Vector256<double> c3 = Vector256<double>.Zero, c4 = Vector256<double>.Zero, c5 = Vector256<double>.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Avx.LoadAlignedVector256(b);
+            c0 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a), b0, c0);
+            c1 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 1), b0, c1);
+            c2 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 2), b0, c2);
+            c3 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 3), b0, c3);
+            c4 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 4), b0, c4);
+            c5 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 5), b0, c5);
+            a += 6;
+            b += 8;
+        }
+        Avx.Store(tile, c0); Avx.Store(tile + 8, c1); Avx.Store(tile + 16, c2);
+        Avx.Store(tile + 24, c3); Avx.Store(tile + 32, c4); Avx.Store(tile + 40, c5);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow(double* c, Vector256<double> x0, Vector256<double> x1, Vector256<double> va, Vector256<double> vb, GemmStore mode)
     {
@@ -241,6 +290,26 @@ internal readonly unsafe struct PortableKernel<T> : IGemmKernel<T> where T : unm
         StoreRow(c, w, c10, c11, va, vb, mode); c += ldc;
         StoreRow(c, w, c20, c21, va, vb, mode); c += ldc;
         StoreRow(c, w, c30, c31, va, vb, mode);
+    }
+
+    public static void TileNarrow(int kc, T* a, T* b, T* tile)
+    {
+        int w = Vector<T>.Count;
+        Vector<T> c0 = Vector<T>.Zero, c1 = Vector<T>.Zero, c2 = Vector<T>.Zero, c3 = Vector<T>.Zero;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Unsafe.ReadUnaligned<Vector<T>>(b);
+            c0 += new Vector<T>(a[0]) * b0;
+            c1 += new Vector<T>(a[1]) * b0;
+            c2 += new Vector<T>(a[2]) * b0;
+            c3 += new Vector<T>(a[3]) * b0;
+            a += 4;
+            b += 2 * w;
+        }
+        Unsafe.WriteUnaligned(tile, c0);
+        Unsafe.WriteUnaligned(tile + 2 * w, c1);
+        Unsafe.WriteUnaligned(tile + 4 * w, c2);
+        Unsafe.WriteUnaligned(tile + 6 * w, c3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
