@@ -43,8 +43,11 @@ internal unsafe interface IGemmKernel<T> where T : unmanaged
     /// </summary>
     static abstract void TileNarrow(int kc, T* a, T* b, T* tile);
 
-    /// <summary>The store of one element, rounding exactly as <see cref="Tile"/>'s vector store does.</summary>
-    static abstract T Merge(T acc, T alpha, T beta, T c, GemmStore mode);
+    /// <summary>
+    /// Stores the first <paramref name="cols"/> raw sums of one scratch row into a row of C as
+    /// <paramref name="mode"/> says, rounding exactly as <see cref="Tile"/>'s own store does (for edge tiles).
+    /// </summary>
+    static abstract void MergeRow(T* src, T* dst, int cols, T alpha, T beta, GemmStore mode);
 }
 
 /// <summary>
@@ -142,12 +145,31 @@ internal readonly unsafe struct Avx2Float6x16 : IGemmKernel<float>
         }
     }
 
-    public static float Merge(float acc, float alpha, float beta, float c, GemmStore mode) => mode switch
+    public static void MergeRow(float* src, float* dst, int cols, float alpha, float beta, GemmStore mode)
     {
-        GemmStore.Scale => alpha * acc,
-        GemmStore.ScaleAdd => MathF.FusedMultiplyAdd(alpha, acc, beta * c),
-        _ => MathF.FusedMultiplyAdd(alpha, acc, c),
-    };
+        var va = Vector256.Create(alpha);
+        var vb = Vector256.Create(beta);
+        int j = 0;
+        for (; j + 8 <= cols; j += 8)
+        {
+            var x = Avx.LoadVector256(src + j);
+            var r = mode switch
+            {
+                GemmStore.Scale => Avx.Multiply(va, x),
+                GemmStore.ScaleAdd => Fma.MultiplyAdd(va, x, Avx.Multiply(vb, Avx.LoadVector256(dst + j))),
+                _ => Fma.MultiplyAdd(va, x, Avx.LoadVector256(dst + j)),
+            };
+            Avx.Store(dst + j, r);
+        }
+        // Scalar FMA rounds once, as the vector FMA does per lane.
+        for (; j < cols; j++)
+            dst[j] = mode switch
+            {
+                GemmStore.Scale => alpha * src[j],
+                GemmStore.ScaleAdd => MathF.FusedMultiplyAdd(alpha, src[j], beta * dst[j]),
+                _ => MathF.FusedMultiplyAdd(alpha, src[j], dst[j]),
+            };
+    }
 }
 
 /// <summary>
@@ -242,12 +264,30 @@ internal readonly unsafe struct Avx2Double6x8 : IGemmKernel<double>
         }
     }
 
-    public static double Merge(double acc, double alpha, double beta, double c, GemmStore mode) => mode switch
+    public static void MergeRow(double* src, double* dst, int cols, double alpha, double beta, GemmStore mode)
     {
-        GemmStore.Scale => alpha * acc,
-        GemmStore.ScaleAdd => Math.FusedMultiplyAdd(alpha, acc, beta * c),
-        _ => Math.FusedMultiplyAdd(alpha, acc, c),
-    };
+        var va = Vector256.Create(alpha);
+        var vb = Vector256.Create(beta);
+        int j = 0;
+        for (; j + 4 <= cols; j += 4)
+        {
+            var x = Avx.LoadVector256(src + j);
+            var r = mode switch
+            {
+                GemmStore.Scale => Avx.Multiply(va, x),
+                GemmStore.ScaleAdd => Fma.MultiplyAdd(va, x, Avx.Multiply(vb, Avx.LoadVector256(dst + j))),
+                _ => Fma.MultiplyAdd(va, x, Avx.LoadVector256(dst + j)),
+            };
+            Avx.Store(dst + j, r);
+        }
+        for (; j < cols; j++)
+            dst[j] = mode switch
+            {
+                GemmStore.Scale => alpha * src[j],
+                GemmStore.ScaleAdd => Math.FusedMultiplyAdd(alpha, src[j], beta * dst[j]),
+                _ => Math.FusedMultiplyAdd(alpha, src[j], dst[j]),
+            };
+    }
 }
 
 /// <summary>
@@ -332,10 +372,15 @@ internal readonly unsafe struct PortableKernel<T> : IGemmKernel<T> where T : unm
         }
     }
 
-    public static T Merge(T acc, T alpha, T beta, T c, GemmStore mode) => mode switch
+    public static void MergeRow(T* src, T* dst, int cols, T alpha, T beta, GemmStore mode)
     {
-        GemmStore.Scale => alpha * acc,
-        GemmStore.ScaleAdd => alpha * acc + beta * c,
-        _ => alpha * acc + c,
-    };
+        // Element-wise, so the separate multiply and add round exactly as the vector store's lanes do.
+        for (int j = 0; j < cols; j++)
+            dst[j] = mode switch
+            {
+                GemmStore.Scale => alpha * src[j],
+                GemmStore.ScaleAdd => alpha * src[j] + beta * dst[j],
+                _ => alpha * src[j] + dst[j],
+            };
+    }
 }

@@ -17,6 +17,7 @@ internal static unsafe class GemmPacking
     /// micro-panels: panel q starts at dst + q MR kc and holds element (row q MR + r, column p) at p MR + r.
     /// May write up to 2 elements past the block's panels (the caller's buffer has that slack).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA<T, TK>(bool transA, T* a, nint lda, int mc, int kc, T* dst)
         where T : unmanaged where TK : IGemmKernel<T>
     {
@@ -28,12 +29,20 @@ internal static unsafe class GemmPacking
             {
                 // op(A)[i + r, p] = a[p lda + i + r]: each p reads a contiguous run of rows.
                 T* src = a + i;
-                for (int p = 0; p < kc; p++, src += lda)
+                if (rows == mr)
                 {
-                    T* d = dst + p * mr;
-                    int r = 0;
-                    for (; r < rows; r++) d[r] = src[r];
-                    for (; r < mr; r++) d[r] = default;
+                    // A constant-size block copy, which the JIT unrolls into a few vector moves.
+                    for (int p = 0; p < kc; p++, src += lda) Unsafe.CopyBlockUnaligned(dst + p * mr, src, (uint)(mr * sizeof(T)));
+                }
+                else
+                {
+                    for (int p = 0; p < kc; p++, src += lda)
+                    {
+                        T* d = dst + p * mr;
+                        int r = 0;
+                        for (; r < rows; r++) d[r] = src[r];
+                        for (; r < mr; r++) d[r] = default;
+                    }
                 }
             }
             else if (typeof(T) == typeof(float) && mr == 6 && rows == 6 && Avx.IsSupported)
@@ -64,6 +73,7 @@ internal static unsafe class GemmPacking
     /// Packs the kc x nc block of op(B) whose top-left element is at <paramref name="b"/> into NR-column
     /// micro-panels: panel q starts at dst + q NR kc and holds element (row p, column q NR + j) at p NR + j.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB<T, TK>(bool transB, T* b, nint ldb, int kc, int nc, T* dst)
         where T : unmanaged where TK : IGemmKernel<T>
     {
@@ -77,7 +87,7 @@ internal static unsafe class GemmPacking
                 T* src = b + j;
                 if (cols == nr)
                 {
-                    for (int p = 0; p < kc; p++, src += ldb) CopyRun(src, dst + p * nr, nr);
+                    for (int p = 0; p < kc; p++, src += ldb) Unsafe.CopyBlockUnaligned(dst + p * nr, src, (uint)(nr * sizeof(T)));
                 }
                 else
                 {
@@ -114,27 +124,13 @@ internal static unsafe class GemmPacking
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyRun<T>(T* src, T* dst, int count) where T : unmanaged
-    {
-        int bytes = count * sizeof(T);
-        if (Vector256.IsHardwareAccelerated && bytes % 32 == 0)
-        {
-            for (int o = 0; o < bytes; o += 32)
-                Vector256.Store(Vector256.Load((byte*)src + o), (byte*)dst + o);
-        }
-        else
-        {
-            for (int c = 0; c < count; c++) dst[c] = src[c];
-        }
-    }
-
     /// <summary>
     /// Six rows of a row-major float matrix into one 6-row A panel: 8 columns at a time go through an 8 x 8
     /// register transpose (rows 6 and 7 zero) and each transposed column is stored as 8 floats at p 6, the
     /// next store overwriting the previous one's 2 padding lanes; the last store spills 2 floats past the
     /// block, which is why the caller's buffer keeps slack.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackRows6Float(float* a, nint lda, int kc, float* dst)
     {
         float* r0 = a, r1 = a + lda, r2 = a + 2 * lda, r3 = a + 3 * lda, r4 = a + 4 * lda, r5 = a + 5 * lda;
@@ -162,6 +158,7 @@ internal static unsafe class GemmPacking
     /// Sixteen rows of a row-major float matrix (columns of op(B) = b^T) into one 16-column B panel, as two
     /// 8 x 8 register transposes per 8 values of p.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackColumns16Float(float* b, nint ldb, int kc, float* dst)
     {
         int p = 0;
