@@ -1,18 +1,92 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Workbench.Autograd;
+
+/// <summary>Which micro-kernel family <see cref="Gemm.RunWith"/> uses.</summary>
+internal enum GemmPath
+{
+    /// <summary>AVX2 + FMA kernels where the CPU has them, the portable kernel otherwise.</summary>
+    Best,
+    /// <summary>The portable <see cref="System.Numerics.Vector{T}"/> kernel, whatever the CPU (for tests).</summary>
+    Portable,
+}
 
 /// <summary>
 /// General matrix multiply on row-major spans: C = alpha op(A) op(B) + beta C, where op(A) is m x k and op(B) is k x n.
 /// With beta = 0, C is written without being read (so stale NaNs in C cannot leak into the result).
 /// </summary>
-internal static class Gemm
+/// <remarks>
+/// The fast path follows Goto and van de Geijn (2008) and BLIS (Van Zee and van de Geijn 2015): KC-deep slices of k,
+/// op(A) and op(B) packed per slice into MR-row and NR-column panels, MC-tall row blocks, NC-wide column blocks,
+/// and a register-blocked MR x NR micro-kernel over the packed panels.
+/// <para>
+/// Parallelism: C is cut into units along one dimension (see <c>Drive</c>); the smaller operand is packed once
+/// and shared by all units, each unit packs its own part of the other operand, and units run on the calling
+/// thread and on thread-pool helpers (<c>UnitDispatch</c>).
+/// </para>
+/// <para>
+/// Determinism: units are disjoint rectangles of C and each runs the whole k loop for its rectangle, so every
+/// element of C is computed by exactly one thread. Its value depends only on the k-slice boundaries (a function
+/// of k alone) and on the kernel's fixed summation order (increasing p within a slice, slices in increasing
+/// order), never on how C was cut or which thread ran which unit: results are bit-identical whatever the thread
+/// count or scheduling. Edge tiles run the kernel on zero-padded panels into a scratch tile and are merged with
+/// the same rounding as the kernel's own store.
+/// </para>
+/// </remarks>
+internal static unsafe class Gemm
 {
+    /// <summary>Below this many multiply-adds (m n k) a product runs on the calling thread: waking a worker costs more.</summary>
+    public const long ParallelThreshold = 1L << 18;
+
+    /// <summary>
+    /// Units per core when a product is split: several, so that when one core is busy with other work the
+    /// other core takes over all but the unit already started (packing is shared, so small units cost little).
+    /// </summary>
+    private const int UnitsPerCore = 4;
+
     public static void Run<T>(bool transA, bool transB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        Reference(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        long work = (long)m * n * k;
+        int tasks = work < ParallelThreshold || Environment.ProcessorCount == 1 ? 1 : Environment.ProcessorCount * UnitsPerCore;
+        RunWith(GemmPath.Best, tasks, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>
+    /// <see cref="Run"/> with the kernel family and the number of units C is cut into chosen explicitly:
+    /// 1 runs on the calling thread alone, more also on thread-pool helpers.
+    /// The result does not depend on <paramref name="tasks"/>; tests use it to prove that.
+    /// </summary>
+    public static void RunWith<T>(GemmPath path, int tasks, bool transA, bool transB, int m, int n, int k, T alpha,
+        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        if (m == 0 || n == 0) return;
+        if (tasks < 1) throw new ArgumentOutOfRangeException(nameof(tasks), $"gemm: tasks must be at least 1 but is {tasks}.");
+
+        fixed (T* pa = a)
+        fixed (T* pb = b)
+        fixed (T* pc = c)
+        {
+            if (k == 0)
+            {
+                ScaleOnly(m, n, alpha, beta, pc, ldc);
+                return;
+            }
+            bool best = path == GemmPath.Best;
+            if (typeof(T) == typeof(float) && best && Avx2Float6x16.IsSupported)
+                Drive<float, Avx2Float6x16>(tasks, transA, transB, m, n, k, Unsafe.As<T, float>(ref alpha), (float*)pa, lda,
+                    (float*)pb, ldb, Unsafe.As<T, float>(ref beta), (float*)pc, ldc);
+            else if (typeof(T) == typeof(double) && best && Avx2Double6x8.IsSupported)
+                Drive<double, Avx2Double6x8>(tasks, transA, transB, m, n, k, Unsafe.As<T, double>(ref alpha), (double*)pa, lda,
+                    (double*)pb, ldb, Unsafe.As<T, double>(ref beta), (double*)pc, ldc);
+            else
+                Drive<T, PortableKernel<T>>(tasks, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+        }
     }
 
     /// <summary>The textbook triple loop: the oracle the fast kernels are tested against.</summary>
@@ -32,5 +106,316 @@ internal static class Gemm
                 }
                 c[i * ldc + j] = beta == T.Zero ? alpha * sum : alpha * sum + beta * c[i * ldc + j];
             }
+    }
+
+    /// <summary>Checks the leading dimensions and span lengths up front, since the fast path reads through pointers.</summary>
+    private static void Validate(bool transA, bool transB, int m, int n, int k, int aLength, int lda, int bLength, int ldb, int cLength, int ldc)
+    {
+        if (m < 0 || n < 0 || k < 0)
+            throw new ArgumentOutOfRangeException(nameof(m), $"gemm: sizes must be non-negative but m={m}, n={n}, k={k}.");
+        // Stored shapes: A is m x k (k x m when transposed), B is k x n (n x k when transposed), C is m x n.
+        Check("A", transA ? k : m, transA ? m : k, aLength, lda, "lda");
+        Check("B", transB ? n : k, transB ? k : n, bLength, ldb, "ldb");
+        Check("C", m, n, cLength, ldc, "ldc");
+
+        static void Check(string name, int rows, int cols, int length, int ld, string ldName)
+        {
+            if (ld < cols)
+                throw new ArgumentException(
+                    $"gemm: {ldName} = {ld} is smaller than the {cols} columns of the stored {name} ({rows} x {cols}); pass {ldName} >= {cols}.");
+            if (rows == 0 || cols == 0) return;
+            long need = (long)(rows - 1) * ld + cols;
+            if (length < need)
+                throw new ArgumentException(
+                    $"gemm: {name} holds {length} elements but a {rows} x {cols} matrix with {ldName} = {ld} needs {need}; pass a larger span or smaller sizes.");
+        }
+    }
+
+    /// <summary>k = 0: op(A) op(B) is the zero matrix, so C = alpha 0 (+ beta C), as the reference computes it.</summary>
+    private static void ScaleOnly<T>(int m, int n, T alpha, T beta, T* c, nint ldc) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T zero = alpha * T.Zero;
+        for (int i = 0; i < m; i++)
+        {
+            T* row = c + i * ldc;
+            for (int j = 0; j < n; j++) row[j] = beta == T.Zero ? zero : zero + beta * row[j];
+        }
+    }
+
+    /// <summary>
+    /// Cuts C along one dimension and shares the packed operand of the other: cutting columns, every unit
+    /// needs all of op(A), so op(A) is packed once (into the calling thread's shared buffer) and each unit
+    /// packs only its own columns of op(B); cutting rows is the mirror image. Nothing is packed twice, and
+    /// the units can be small, so a core that is busy with other work holds up at most one small unit.
+    /// The shared operand is packed in chunks of at most <see cref="SharedCapacity"/> values.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Drive<T, TK>(int tasks, bool transA, bool transB, int m, int n, int k, T alpha,
+        T* a, nint lda, T* b, nint ldb, T beta, T* c, nint ldc)
+        where T : unmanaged, IFloatingPointIeee754<T> where TK : IGemmKernel<T>
+    {
+        var job = new Job<T, TK>
+        {
+            TransA = transA, TransB = transB, K = k, Alpha = alpha, Beta = beta,
+            A = a, Lda = lda, B = b, Ldb = ldb, C = c, Ldc = ldc,
+            KSlices = (k + TK.KC - 1) / TK.KC,
+            // Share the smaller operand: op(A) is m x k, op(B) is k x n.
+            ShareA = m <= n,
+        };
+        var shared = SharedBuffer<T>.ForThisThread();
+        int sharedLength = job.ShareA ? m : n, cutLength = job.ShareA ? n : m;
+        int step = job.ShareA ? TK.MR : TK.NR, cutStep = job.ShareA ? TK.NR : TK.MR;
+        // Chunk of the shared dimension whose packed operand (chunk x k) fits the shared buffer's capacity.
+        int chunk = Math.Max(step, SharedCapacity / k / step * step);
+        int cutPanels = (cutLength + cutStep - 1) / cutStep;
+        job.Units = Math.Max(1, Math.Min(tasks, cutPanels));
+        job.CutPanels = cutPanels;
+        job.CutLength = cutLength;
+        Action<int>? body = null;
+        for (int s0 = 0; s0 < sharedLength; s0 += chunk)
+        {
+            int len = Math.Min(chunk, sharedLength - s0);
+            int rounded = (len + step - 1) / step * step;
+            T* packed = shared.Get(rounded * k + SharedSlack);
+            // Slice s of the chunk is packed at packed + pc rounded, slices in increasing order (PackA's spill
+            // past a slice lands in the next slice, packed after it, or in the slack).
+            for (int sl = 0; sl < job.KSlices; sl++)
+            {
+                var (pc, kc) = job.Slice(sl);
+                if (job.ShareA)
+                    GemmPacking.PackA<T, TK>(transA, transA ? a + pc * lda + s0 : a + s0 * lda + pc, lda, len, kc, packed + pc * rounded);
+                else
+                    GemmPacking.PackB<T, TK>(transB, transB ? b + s0 * ldb + pc : b + pc * ldb + s0, ldb, kc, len, packed + pc * rounded);
+            }
+            job.SharedStart = s0;
+            job.SharedLength = len;
+            job.SharedRounded = rounded;
+            job.Shared = packed;
+            if (job.Units == 1) job.Execute(0);
+            else UnitDispatch.Run(body ??= job.Execute, job.Units);
+        }
+    }
+
+    /// <summary>
+    /// Runs units [0, count) on the calling thread and on helpers from the thread pool. The caller starts at once;
+    /// a helper takes units only when it gets a core, and the caller waits only for units a helper has actually
+    /// taken. (Parallel.For also waits until every helper it queued has been picked up by a pool thread, even
+    /// when no work is left for it, which on a machine whose other core is busy costs a scheduling delay per call.)
+    /// </summary>
+    private sealed class UnitDispatch : IThreadPoolWorkItem
+    {
+        /// <summary>Spins of the waiting caller before it blocks: a helper's last unit is usually about to finish.</summary>
+        private const int SpinsBeforeBlocking = 50;
+
+        private readonly Action<int> _body;
+        private readonly int _count;
+        private int _next;
+        private int _unfinished;
+
+        private UnitDispatch(Action<int> body, int count)
+        {
+            _body = body;
+            _count = count;
+            _unfinished = count;
+        }
+
+        public static void Run(Action<int> body, int count)
+        {
+            var dispatch = new UnitDispatch(body, count);
+            int helpers = Math.Min(count, Environment.ProcessorCount) - 1;
+            for (int h = 0; h < helpers; h++) ThreadPool.UnsafeQueueUserWorkItem(dispatch, preferLocal: false);
+            dispatch.Drain();
+            if (Volatile.Read(ref dispatch._unfinished) == 0) return;
+            var spin = new SpinWait();
+            for (int i = 0; i < SpinsBeforeBlocking && Volatile.Read(ref dispatch._unfinished) > 0; i++) spin.SpinOnce(sleep1Threshold: -1);
+            lock (dispatch)
+            {
+                while (Volatile.Read(ref dispatch._unfinished) > 0) Monitor.Wait(dispatch);
+            }
+        }
+
+        void IThreadPoolWorkItem.Execute() => Drain();
+
+        private void Drain()
+        {
+            int unit;
+            while ((unit = Interlocked.Increment(ref _next) - 1) < _count)
+            {
+                _body(unit);
+                if (Interlocked.Decrement(ref _unfinished) == 0)
+                {
+                    lock (this) Monitor.PulseAll(this);
+                }
+            }
+        }
+    }
+
+    /// <summary>Values the shared packed operand may hold before it is packed and used in chunks (4 MiB of float).</summary>
+    private const int SharedCapacity = 1 << 20;
+
+    /// <summary>Room past the shared packed operand for PackA's transposing store to spill into.</summary>
+    private const int SharedSlack = 16;
+
+    /// <summary>One product's parameters, shared by its units (each unit owns a rectangle of C).</summary>
+    private sealed class Job<T, TK> where T : unmanaged, IFloatingPointIeee754<T> where TK : IGemmKernel<T>
+    {
+        public bool TransA, TransB, ShareA;
+        public int K, KSlices, Units, CutPanels, CutLength;
+        public int SharedStart, SharedLength, SharedRounded;
+        public T Alpha, Beta;
+        public T* A, B, C, Shared;
+        public nint Lda, Ldb, Ldc;
+
+        /// <summary>Start and depth of k slice s: near-equal depths, a function of K alone, so identical in every unit.</summary>
+        public (int Start, int Depth) Slice(int s)
+        {
+            int start = (int)((long)s * K / KSlices);
+            return (start, (int)((long)(s + 1) * K / KSlices) - start);
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Execute(int unit)
+        {
+            // Unit u owns panels [u P / U, (u + 1) P / U) of the cut dimension: edges on MR/NR multiples.
+            int p0 = (int)((long)unit * CutPanels / Units), p1 = (int)((long)(unit + 1) * CutPanels / Units);
+            int step = ShareA ? TK.NR : TK.MR;
+            int c0 = p0 * step, c1 = Math.Min(CutLength, p1 * step);
+            if (c0 >= c1) return;
+            var buffers = PackBuffers<T, TK>.ForThisThread();
+            if (ShareA) Columns(c0, c1, buffers);
+            else Rows(c0, c1, buffers);
+        }
+
+        /// <summary>C[chunk rows, j0..j1]: op(A)'s rows are packed in Shared; pack this unit's columns of op(B).</summary>
+        private void Columns(int j0, int j1, PackBuffers<T, TK> buffers)
+        {
+            int i0 = SharedStart, rows = SharedLength;
+            for (int jc = j0; jc < j1; jc += TK.NC)
+            {
+                int nc = Math.Min(TK.NC, j1 - jc);
+                for (int s = 0; s < KSlices; s++)
+                {
+                    var (pc, kc) = Slice(s);
+                    GemmPacking.PackB<T, TK>(TransB, TransB ? B + jc * Ldb + pc : B + pc * Ldb + jc, Ldb, kc, nc, buffers.B);
+                    var mode = StoreMode(s);
+                    T* aSlice = Shared + pc * SharedRounded;
+                    for (int ic = 0; ic < rows; ic += TK.MC)
+                        Macro(Math.Min(TK.MC, rows - ic), nc, kc, aSlice + ic * kc, buffers.B, C + (i0 + ic) * Ldc + jc, mode, buffers.Tile);
+                }
+            }
+        }
+
+        /// <summary>C[i0..i1, chunk columns]: op(B)'s columns are packed in Shared; pack this unit's rows of op(A).</summary>
+        private void Rows(int i0, int i1, PackBuffers<T, TK> buffers)
+        {
+            int j0 = SharedStart, cols = SharedLength;
+            for (int s = 0; s < KSlices; s++)
+            {
+                var (pc, kc) = Slice(s);
+                var mode = StoreMode(s);
+                T* bSlice = Shared + pc * SharedRounded;
+                for (int ic = i0; ic < i1; ic += TK.MC)
+                {
+                    int mc = Math.Min(TK.MC, i1 - ic);
+                    GemmPacking.PackA<T, TK>(TransA, TransA ? A + pc * Lda + ic : A + ic * Lda + pc, Lda, mc, kc, buffers.A);
+                    Macro(mc, cols, kc, buffers.A, bSlice, C + ic * Ldc + j0, mode, buffers.Tile);
+                }
+            }
+        }
+
+        private GemmStore StoreMode(int slice) =>
+            slice > 0 ? GemmStore.Accumulate : Beta == T.Zero ? GemmStore.Scale : GemmStore.ScaleAdd;
+
+        /// <summary>The two loops around the micro-kernel: NR-column panels outside (kept in L1), MR-row panels inside.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private void Macro(int mc, int nc, int kc, T* packA, T* packB, T* c, GemmStore mode, T* tile)
+        {
+            int mr = TK.MR, nr = TK.NR;
+            for (int jr = 0; jr < nc; jr += nr)
+            {
+                int cols = Math.Min(nr, nc - jr);
+                T* bPanel = packB + jr * kc;
+                for (int ir = 0; ir < mc; ir += mr)
+                {
+                    int rows = Math.Min(mr, mc - ir);
+                    T* aPanel = packA + ir * kc;
+                    T* cTile = c + ir * Ldc + jr;
+                    if (rows == mr && cols == nr)
+                    {
+                        TK.Tile(kc, aPanel, bPanel, cTile, Ldc, Alpha, Beta, mode);
+                    }
+                    else
+                    {
+                        // Raw sums into the scratch tile (times 1, exact), then the kernel's own rounding per element.
+                        if (2 * cols <= nr) TK.TileNarrow(kc, aPanel, bPanel, tile);
+                        else TK.Tile(kc, aPanel, bPanel, tile, nr, T.One, T.Zero, GemmStore.Scale);
+                        for (int r = 0; r < rows; r++) TK.MergeRow(tile + r * nr, cTile + r * Ldc, cols, Alpha, Beta, mode);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Per-thread packing buffers for a unit's own panels, allocated once per thread at their largest size and
+    /// pinned (no per-call allocation, stable addresses); 64-byte aligned for the kernels' aligned loads.
+    /// </summary>
+    private sealed class PackBuffers<T, TK> where T : unmanaged where TK : IGemmKernel<T>
+    {
+        [ThreadStatic] private static PackBuffers<T, TK>? _current;
+
+        // Held so the pinned arrays live as long as the pointers into them.
+        private readonly T[] _a, _b, _tile;
+        public readonly T* A, B, Tile;
+
+        private PackBuffers()
+        {
+            // Slack: PackA's transposing store may spill 2 elements past a block.
+            int mcRounded = (TK.MC + TK.MR - 1) / TK.MR * TK.MR;
+            int ncRounded = (TK.NC + TK.NR - 1) / TK.NR * TK.NR;
+            A = AlignedBuffer.Allocate(mcRounded * TK.KC + SharedSlack, out _a);
+            B = AlignedBuffer.Allocate(ncRounded * TK.KC + SharedSlack, out _b);
+            Tile = AlignedBuffer.Allocate(TK.MR * TK.NR, out _tile);
+        }
+
+        public static PackBuffers<T, TK> ForThisThread() => _current ??= new PackBuffers<T, TK>();
+    }
+
+    /// <summary>
+    /// The calling thread's buffer for the shared packed operand: grown (by doubling, up to
+    /// <see cref="SharedCapacity"/> plus an MR/NR-wide panel of k) only when a larger product first needs it,
+    /// then reused by every later product on this thread.
+    /// </summary>
+    private sealed class SharedBuffer<T> where T : unmanaged
+    {
+        [ThreadStatic] private static SharedBuffer<T>? _current;
+
+        private T[]? _array;
+        private T* _pointer;
+        private int _length;
+
+        public T* Get(int length)
+        {
+            if (length > _length)
+            {
+                int grown = Math.Max(length, Math.Min(2 * _length, SharedCapacity + SharedSlack));
+                _pointer = AlignedBuffer.Allocate(grown, out _array);
+                _length = grown;
+            }
+            return _pointer;
+        }
+
+        public static SharedBuffer<T> ForThisThread() => _current ??= new SharedBuffer<T>();
+    }
+
+    private static class AlignedBuffer
+    {
+        /// <summary>A pinned array with at least <paramref name="length"/> elements after a 64-byte aligned start.</summary>
+        public static T* Allocate<T>(int length, out T[] array) where T : unmanaged
+        {
+            array = GC.AllocateUninitializedArray<T>(length + 64 / sizeof(T), pinned: true);
+            nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+            return (T*)((address + 63) & ~(nint)63);
+        }
     }
 }
