@@ -92,7 +92,7 @@ public class AutogradTests
     {
         // A check that cannot fail is worthless: feed it an op whose backward is deliberately wrong.
         var x = Tensor.FromArray(new double[] { 0.3, -0.7 }).RequiresGrad_();
-        var result = GradCheck.Run(t => Autograd.Record(Kernels.Map<Log1pOp>(t[0]), "bad", g => [g.Mul(2.0)], t[0]), [x]);
+        var result = GradCheck.Run(t => Autograd.Record(global::Workbench.Autograd.Kernels.Map<Log1pOp>(t[0]), "bad", g => [g.Mul(2.0)], t[0]), [x]);
         Assert.False(result.Passed);
     }
 }
