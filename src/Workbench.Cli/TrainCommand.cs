@@ -125,7 +125,8 @@ public static class TrainCommand
                 };
                 trainer.EpochCompleted += m =>
                 {
-                    console.MarkupLine($"epoch {m.Epoch,3}  train {m.TrainLoss,8:F3}  test {m.TestLoss,8:F3}  recon {m.TestRecon,8:F3}  KL {m.TestKl,7:F3}  active {m.ActiveUnits,3}  {m.TrainSeconds,6:F1}s + {m.EvalSeconds:F1}s");
+                    console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"epoch {m.Epoch} train {m.TrainLoss:F3} test {m.TestLoss:F3} recon {m.TestRecon:F3} KL {m.TestKl:F3} active {m.ActiveUnits} {m.TrainSeconds:F1}s+{m.EvalSeconds:F1}s"));
                     table.AddRow(m.Epoch.ToString(CultureInfo.InvariantCulture), F(m.TrainLoss), F(m.TestLoss), F(m.TestRecon), F(m.TestKl),
                         m.ActiveUnits.ToString(CultureInfo.InvariantCulture), m.TrainSeconds.ToString("F1", CultureInfo.InvariantCulture), m.EvalSeconds.ToString("F1", CultureInfo.InvariantCulture));
                 };
