@@ -68,7 +68,7 @@ public sealed class KernelHost : IDisposable
     private bool _iopubClosed;
     private bool _started;
     private bool _restartRequested;
-    private bool _abortQueue;
+    private List<List<byte[]>>? _queuedBehindError;
     private int _executionCount;
     private bool _disposed;
 
@@ -271,10 +271,10 @@ public sealed class KernelHost : IDisposable
         {
             Publish("status", new JsonObject { ["execution_state"] = "idle" }, message.RawHeader);
         }
-        if (_abortQueue)
+        if (_queuedBehindError is { } queued)
         {
-            _abortQueue = false;
-            AbortQueuedExecutions();
+            _queuedBehindError = null;
+            AbortQueuedExecutions(queued);
         }
     }
 
@@ -399,8 +399,17 @@ public sealed class KernelHost : IDisposable
             ["engine"] = _session.SessionId,
             ["status"] = outcome.IsError ? "error" : "ok",
         };
+        // Take what is queued behind a failed cell *before* replying: whatever the client sends after it has
+        // seen the error is a new decision of the user and must run.
+        if (outcome.IsError && stopOnError) _queuedBehindError = DrainShell();
         Reply(_shell, message, "execute_reply", reply, metadata);
-        if (outcome.IsError && stopOnError) _abortQueue = true;
+    }
+
+    private List<List<byte[]>> DrainShell()
+    {
+        var queued = new List<List<byte[]>>();
+        while (_shell.TryReceiveMultipart(out var frames)) queued.Add(frames);
+        return queued;
     }
 
     /// <summary>
@@ -408,10 +417,11 @@ public sealed class KernelHost : IDisposable
     /// "aborted" instead of run (a notebook's "run all" stops at the first error). Other requests in the
     /// queue are served normally, in order.
     /// </summary>
-    private void AbortQueuedExecutions()
+    private void AbortQueuedExecutions(List<List<byte[]>> queued)
     {
-        while (!_stopping && _shell.TryReceiveMultipart(out var frames))
+        foreach (var frames in queued)
         {
+            if (_stopping) return;
             var message = Decode(frames, "shell");
             if (message is null) continue;
             if (message.MsgType != "execute_request")
