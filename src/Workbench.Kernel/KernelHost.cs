@@ -258,19 +258,7 @@ public sealed class KernelHost : IDisposable
     {
         var message = Decode(frames, "shell");
         if (message is null) return;
-        Publish("status", new JsonObject { ["execution_state"] = "busy" }, message.RawHeader);
-        try
-        {
-            DispatchShell(message);
-        }
-        catch (Exception e)
-        {
-            ReplyFailure(_shell, message, e);
-        }
-        finally
-        {
-            Publish("status", new JsonObject { ["execution_state"] = "idle" }, message.RawHeader);
-        }
+        ServeShellRequest(message, DispatchShell);
         if (_queuedBehindError is { } queued)
         {
             _queuedBehindError = null;
@@ -278,14 +266,42 @@ public sealed class KernelHost : IDisposable
         }
     }
 
-    private void DispatchShell(JupyterMessage message)
+    /// <summary>
+    /// Serves one shell request between busy and idle status. Its cancellation scope is registered before
+    /// busy goes out, so an interrupt sent by a client that has seen the request start always reaches it.
+    /// </summary>
+    private void ServeShellRequest(JupyterMessage message, Action<JupyterMessage, CancellationToken> handler)
+    {
+        using var cts = new CancellationTokenSource();
+        lock (_runLock)
+        {
+            _running = cts;
+            if (_stopping) cts.Cancel();
+        }
+        try
+        {
+            Publish("status", new JsonObject { ["execution_state"] = "busy" }, message.RawHeader);
+            handler(message, cts.Token);
+        }
+        catch (Exception e)
+        {
+            ReplyFailure(_shell, message, e);
+        }
+        finally
+        {
+            lock (_runLock) _running = null;
+            Publish("status", new JsonObject { ["execution_state"] = "idle" }, message.RawHeader);
+        }
+    }
+
+    private void DispatchShell(JupyterMessage message, CancellationToken token)
     {
         switch (message.MsgType)
         {
-            case "execute_request": Execute(message); break;
+            case "execute_request": Execute(message, token); break;
             case "kernel_info_request": Reply(_shell, message, "kernel_info_reply", KernelInfo()); break;
-            case "complete_request": Complete(message); break;
-            case "inspect_request": Inspect(message); break;
+            case "complete_request": Complete(message, token); break;
+            case "inspect_request": Inspect(message, token); break;
             case "is_complete_request": IsComplete(message); break;
             case "history_request": Reply(_shell, message, "history_reply", Ok(new JsonObject { ["history"] = new JsonArray() })); break;
             case "comm_info_request": Reply(_shell, message, "comm_info_reply", Ok(new JsonObject { ["comms"] = new JsonObject() })); break;
@@ -350,7 +366,7 @@ public sealed class KernelHost : IDisposable
         typeof(KernelHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? typeof(KernelHost).Assembly.GetName().Version?.ToString() ?? "0";
 
-    private void Execute(JupyterMessage message)
+    private void Execute(JupyterMessage message, CancellationToken token)
     {
         var content = message.Content;
         var code = RequiredString(content, "code");
@@ -367,23 +383,21 @@ public sealed class KernelHost : IDisposable
         var count = _executionCount;
 
         var output = new ExecutionOutput(this, message.RawHeader, silent, count);
-        var outcome = RunInterruptible(token =>
+        ExecutionOutcome outcome;
+        try
         {
-            try
-            {
-                return _backend.ExecuteAsync(new ExecuteRequest(code, silent, storeHistory, count), output, token)
-                    .GetAwaiter().GetResult();
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                return ExecutionOutcome.Error("OperationCanceledException",
-                    _stopping ? "Execution was stopped because the kernel is shutting down." : "Execution was interrupted.");
-            }
-            catch (Exception e)
-            {
-                return ExecutionOutcome.Error(e.GetType().Name, e.Message, e.ToString().Split('\n'));
-            }
-        });
+            outcome = _backend.ExecuteAsync(new ExecuteRequest(code, silent, storeHistory, count), output, token)
+                .GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            outcome = ExecutionOutcome.Error("OperationCanceledException",
+                _stopping ? "Execution was stopped because the kernel is shutting down." : "Execution was interrupted.");
+        }
+        catch (Exception e)
+        {
+            outcome = ExecutionOutcome.Error(e.GetType().Name, e.Message, e.ToString().Split('\n'));
+        }
 
         if (outcome.IsError && !silent)
             Publish("error", ErrorContent(outcome), message.RawHeader);
@@ -424,26 +438,19 @@ public sealed class KernelHost : IDisposable
             if (_stopping) return;
             var message = Decode(frames, "shell");
             if (message is null) continue;
-            if (message.MsgType != "execute_request")
-            {
-                Publish("status", new JsonObject { ["execution_state"] = "busy" }, message.RawHeader);
-                try { DispatchShell(message); }
-                catch (Exception e) { ReplyFailure(_shell, message, e); }
-                finally { Publish("status", new JsonObject { ["execution_state"] = "idle" }, message.RawHeader); }
-                continue;
-            }
-            Publish("status", new JsonObject { ["execution_state"] = "busy" }, message.RawHeader);
-            Reply(_shell, message, "execute_reply", new JsonObject { ["status"] = "aborted", ["execution_count"] = _executionCount },
-                new JsonObject { ["status"] = "aborted", ["engine"] = _session.SessionId });
-            Publish("status", new JsonObject { ["execution_state"] = "idle" }, message.RawHeader);
+            ServeShellRequest(message, message.MsgType == "execute_request" ? ReplyAborted : DispatchShell);
         }
     }
 
-    private void Complete(JupyterMessage message)
+    private void ReplyAborted(JupyterMessage message, CancellationToken token) =>
+        Reply(_shell, message, "execute_reply", new JsonObject { ["status"] = "aborted", ["execution_count"] = _executionCount },
+            new JsonObject { ["status"] = "aborted", ["engine"] = _session.SessionId });
+
+    private void Complete(JupyterMessage message, CancellationToken token)
     {
         var code = RequiredString(message.Content, "code");
         var cursor = CodePoints.ToUtf16Index(code, RequiredInt(message.Content, "cursor_pos"));
-        var result = RunInterruptible(token => _backend.CompleteAsync(code, cursor, token).GetAwaiter().GetResult());
+        var result = _backend.CompleteAsync(code, cursor, token).GetAwaiter().GetResult();
         if (result.CursorStart < 0 || result.CursorStart > result.CursorEnd || result.CursorEnd > code.Length)
             throw new InvalidOperationException(
                 $"The backend returned completion range {result.CursorStart}..{result.CursorEnd} for code of length {code.Length}.");
@@ -472,14 +479,14 @@ public sealed class KernelHost : IDisposable
         }));
     }
 
-    private void Inspect(JupyterMessage message)
+    private void Inspect(JupyterMessage message, CancellationToken token)
     {
         var code = RequiredString(message.Content, "code");
         var cursor = CodePoints.ToUtf16Index(code, RequiredInt(message.Content, "cursor_pos"));
         var detail = OptionalInt(message.Content, "detail_level", 0);
         if (detail is not (0 or 1))
             throw new ArgumentException($"detail_level is {detail}; the protocol defines only 0 and 1.");
-        var result = RunInterruptible(token => _backend.InspectAsync(code, cursor, detail, token).GetAwaiter().GetResult());
+        var result = _backend.InspectAsync(code, cursor, detail, token).GetAwaiter().GetResult();
         var found = result.Found && result.Bundle is not null;
         Reply(_shell, message, "inspect_reply", Ok(new JsonObject
         {
@@ -539,24 +546,6 @@ public sealed class KernelHost : IDisposable
         _stopping = true;
         Interrupt();
         _stopRequested.TrySetResult();
-    }
-
-    private T RunInterruptible<T>(Func<CancellationToken, T> body)
-    {
-        using var cts = new CancellationTokenSource();
-        lock (_runLock)
-        {
-            _running = cts;
-            if (_stopping) cts.Cancel();
-        }
-        try
-        {
-            return body(cts.Token);
-        }
-        finally
-        {
-            lock (_runLock) _running = null;
-        }
     }
 
     // ---------------------------------------------------------------- sending

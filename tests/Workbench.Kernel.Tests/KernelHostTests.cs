@@ -292,6 +292,22 @@ public class KernelHostTests
     }
 
     [Fact]
+    public async Task ListensOnlyOnTheAddressTheConnectionFileNames()
+    {
+        // 127.0.0.2 is loopback too, but a different address: a socket bound to it refuses 127.0.0.1.
+        var p = TestPorts.Free(5);
+        var info = new ConnectionInfo("127.0.0.2", p[0], p[1], p[2], p[3], p[4], Encoding.UTF8.GetBytes("k"), null);
+        using var host = KernelHost.Start(info, new TestHost.EchoBackend(), new KernelHostOptions { HandleSignals = false });
+        foreach (var port in p)
+        {
+            using var named = new System.Net.Sockets.TcpClient();
+            await named.ConnectAsync("127.0.0.2", port);
+            using var other = new System.Net.Sockets.TcpClient();
+            await Assert.ThrowsAsync<System.Net.Sockets.SocketException>(() => other.ConnectAsync("127.0.0.1", port));
+        }
+    }
+
+    [Fact]
     public void BindingAnOccupiedPortIsAStartupErrorNamingThePort()
     {
         var info = TestPorts.Connection();
