@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Xunit.Abstractions;
+
+namespace Workbench.Kernel.Tests;
+
+/// <summary>
+/// Installs the kernelspec (launching the echo-backend test host) into a temporary prefix and points Jupyter's
+/// search path at it, with private runtime and data folders so nothing leaks into the user's Jupyter.
+/// </summary>
+public sealed class JupyterEnvironment : IDisposable
+{
+    public JupyterEnvironment()
+    {
+        Root = Path.Combine(Path.GetTempPath(), $"wb-jupyter-{Guid.NewGuid():N}");
+        var host = Path.Combine(AppContext.BaseDirectory, "Workbench.Kernel.TestHost.dll");
+        if (!File.Exists(host))
+            throw new InvalidOperationException($"The kernel test host is missing at {host}; build tests/Workbench.Kernel.Tests.");
+        KernelSpec.Install(Root, user: false, [DotnetHost(), host, KernelSpec.ConnectionFilePlaceholder]);
+        Directory.CreateDirectory(Path.Combine(Root, "runtime"));
+        Directory.CreateDirectory(Path.Combine(Root, "data"));
+        Directory.CreateDirectory(Path.Combine(Root, "config"));
+    }
+
+    public string Root { get; }
+
+    public IReadOnlyDictionary<string, string> Variables => new Dictionary<string, string>
+    {
+        ["JUPYTER_PATH"] = Path.Combine(Root, "share", "jupyter"),
+        ["JUPYTER_RUNTIME_DIR"] = Path.Combine(Root, "runtime"),
+        ["JUPYTER_DATA_DIR"] = Path.Combine(Root, "data"),
+        ["JUPYTER_CONFIG_DIR"] = Path.Combine(Root, "config"),
+        ["PYTHONDONTWRITEBYTECODE"] = "1",
+    };
+
+    /// <summary>The dotnet executable running these tests, so the kernel runs on the same runtime.</summary>
+    private static string DotnetHost()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath)) return hostPath;
+        var process = Environment.ProcessPath;
+        return process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet" ? process : "dotnet";
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A kernel that is still exiting may hold the runtime folder for a moment; the OS cleans temp.
+        }
+    }
+}
+
+/// <summary>
+/// The kernel, launched as its own process by the real Jupyter client (jupyter_client.KernelManager from
+/// Debian's python3-jupyter-client), through every request type a frontend uses.
+/// </summary>
+public class JupyterClientTests(JupyterEnvironment jupyter, ITestOutputHelper output) : IClassFixture<JupyterEnvironment>
+{
+    private static readonly Lazy<string?> Python = new(FindPython);
+
+    [Fact]
+    public void KernelInfoReplyArrivesQuickly()
+    {
+        var result = RunScenario("scenarios.py", "kernel_info");
+        var seconds = result["first_kernel_info_reply_s"]!.GetValue<double>();
+        output.WriteLine($"time to first kernel_info_reply: {seconds:0.000} s");
+        Assert.InRange(seconds, 0, 20);
+    }
+
+    [Fact]
+    public void ExecuteOrdersIOPubAndCountsExecutions()
+    {
+        var result = RunScenario("scenarios.py", "execute");
+        output.WriteLine($"trivial cell round trip: median {result["trivial_cell_median_ms"]!.GetValue<double>():0.0} ms, " +
+                         $"max {result["trivial_cell_max_ms"]!.GetValue<double>():0.0} ms");
+    }
+
+    [Fact]
+    public void DisplayAndUpdateDisplay() => RunScenario("scenarios.py", "display");
+
+    [Fact]
+    public void ErrorsAndStopOnError() => RunScenario("scenarios.py", "error");
+
+    [Fact]
+    public void CompleteInspectIsCompleteHistoryCommInfo() => RunScenario("scenarios.py", "complete");
+
+    [Fact]
+    public void InterruptByMessageAndBySignalStopsASleepingCell()
+    {
+        var result = RunScenario("scenarios.py", "interrupt");
+        output.WriteLine($"interrupt_request to reply: {result["interrupt_reply_s"]!.GetValue<double>():0.000} s, " +
+                         $"SIGINT to reply: {result["sigint_reply_s"]!.GetValue<double>():0.000} s");
+    }
+
+    [Fact]
+    public void RestartStartsAFreshKernel()
+    {
+        var result = RunScenario("scenarios.py", "restart");
+        output.WriteLine($"restart to ready: {result["restart_s"]!.GetValue<double>():0.000} s");
+    }
+
+    [Fact]
+    public void ShutdownExitsCleanly()
+    {
+        var result = RunScenario("scenarios.py", "shutdown");
+        output.WriteLine($"shutdown: {result["shutdown_s"]!.GetValue<double>():0.000} s");
+    }
+
+    [Fact]
+    public void ForgedUnsignedAndReplayedMessagesAreRejected()
+    {
+        var log = Path.Combine(jupyter.Root, $"kernel-stderr-{Guid.NewGuid():N}.log");
+        var result = RunScenario("forged_signature.py", log);
+        Assert.True(result["rejections_logged"]!.GetValue<int>() >= 4);
+    }
+
+    /// <summary>Runs a client script; it prints its measurements as JSON on the last line and exits 0 when all checks pass.</summary>
+    private JsonObject RunScenario(string script, string argument)
+    {
+        var python = Python.Value ?? throw new Xunit.Sdk.XunitException(
+            "No python3 with jupyter_client was found (tried /usr/bin/python3 and python3 on PATH). " +
+            "Install the Jupyter client: apt-get install -y jupyter-client python3-jupyter-client.");
+        var clients = Path.Combine(AppContext.BaseDirectory, "clients");
+        var start = new ProcessStartInfo(python)
+        {
+            WorkingDirectory = clients,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            ArgumentList = { Path.Combine(clients, script), argument },
+        };
+        foreach (var (name, value) in jupyter.Variables) start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new Xunit.Sdk.XunitException($"{script} {argument} did not finish within 2 minutes.\n{stderr.Result}");
+        }
+        var text = stdout.Result;
+        if (stderr.Result.Length > 0) output.WriteLine(stderr.Result);
+        Assert.True(process.ExitCode == 0, $"{script} {argument} failed (exit {process.ExitCode}):\n{stderr.Result}\n{text}");
+        var last = text.TrimEnd().Split('\n')[^1];
+        return JsonNode.Parse(last)!.AsObject();
+    }
+
+    private static string? FindPython()
+    {
+        // Debian's jupyter-client installs into the system interpreter, which a python3 earlier on PATH may not be.
+        foreach (var candidate in new[] { "/usr/bin/python3", "python3" })
+        {
+            try
+            {
+                using var probe = Process.Start(new ProcessStartInfo(candidate)
+                {
+                    ArgumentList = { "-c", "import jupyter_client, zmq" },
+                    RedirectStandardError = true,
+                    RedirectStandardOutput = true,
+                })!;
+                probe.WaitForExit(TimeSpan.FromSeconds(30));
+                if (probe.ExitCode == 0) return candidate;
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                // Not installed under that name; try the next.
+            }
+        }
+        return null;
+    }
+}
