@@ -107,13 +107,14 @@ public static class AblateCommand
     private static void PrintStatus(IAnsiConsole console, AblationGrid grid, string storeDir)
     {
         var status = AblationRunner.Status(grid, storeDir);
-        var table = new Table().AddColumns("run", "key", "outcome", "epochs", "test loss", "NLL", "bits/dim", "s/epoch");
+        var table = new Table().AddColumns("run", "outcome", "epochs", "test loss", "NLL", "s/epoch");
         foreach (var (run, record) in status.Done)
         {
             var f = record.Final;
-            table.AddRow(Markup.Escape(run.Label), run.Key, record.Outcome == "completed" ? "completed" : $"[red]{Markup.Escape(record.Outcome)}[/]",
-                record.Epochs.Count.ToString(CultureInfo.InvariantCulture), f is null ? "" : F(f.TestLoss), f?.TestNll is double nll ? F(nll) : "",
-                f is null ? "" : f.BitsPerDim.ToString("F4", CultureInfo.InvariantCulture), f is null ? "" : f.SecondsPerEpoch.ToString("F1", CultureInfo.InvariantCulture));
+            table.AddRow(Markup.Escape(run.Label), record.Outcome == "completed" ? "completed" : $"[red]{Markup.Escape(record.Outcome)}[/]",
+                record.Epochs.Count.ToString(CultureInfo.InvariantCulture), f is null ? "" : F(f.TestLoss),
+                f?.TestNll is double nll ? $"{F(nll)} (k={f.NllSamples})" : "",
+                f is null ? "" : f.SecondsPerEpoch.ToString("F1", CultureInfo.InvariantCulture));
         }
         if (status.Done.Count > 0) console.Write(table);
         console.MarkupLine($"Store: {Markup.Escape(storeDir)}");
