@@ -17,6 +17,8 @@ public static class Cli
         root.Add(EvalCommand.Build(console));
         root.Add(DataCommand.Build(console));
         root.Add(ActivationsCommand.Build(console));
+        root.Add(AblateCommand.Build(console));
+        root.Add(MergeCommand.Build(console));
         return root;
     }
 

@@ -1,3 +1,4 @@
+using Workbench.Experiments.Ablation;
 using Workbench.Vae.Training;
 
 namespace Workbench.Experiments.Store;
@@ -17,6 +18,7 @@ namespace Workbench.Experiments.Store;
 /// the adaptive mixture's softmax weights); empty for fixed activations.</param>
 /// <param name="WallSeconds">Wall time of the whole run, evaluation included.</param>
 /// <param name="FinishedAt">When the record was written (UTC).</param>
+/// <param name="Evaluation">The evaluation the grid asked for (part of the key); null in records that predate it, read as none.</param>
 public sealed record RunRecord(
     int Format,
     string Key,
@@ -28,7 +30,8 @@ public sealed record RunRecord(
     FinalMetrics? Final,
     IReadOnlyDictionary<string, double[]> ActivationParameters,
     double WallSeconds,
-    DateTimeOffset FinishedAt)
+    DateTimeOffset FinishedAt,
+    EvaluationSettings? Evaluation = null)
 {
     public const int CurrentFormat = 1;
 }

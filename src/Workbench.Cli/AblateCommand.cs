@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Spectre.Console;
+using Workbench.Experiments.Ablation;
+using Workbench.Experiments.Store;
+
+namespace Workbench.Cli;
+
+/// <summary>`workbench ablate GRID|PRESET [--out DIR] [--shard i/n]`: trains a grid's runs into a resumable run store.</summary>
+public static class AblateCommand
+{
+    public static Command Build(IAnsiConsole console)
+    {
+        var grid = new Argument<string>("GRID") { Description = $"A grid file (.json) or a preset: {string.Join(", ", AblationGrid.PresetNames)}." };
+        var output = new Option<string?>("--out") { Description = "Run store folder (default runs/ablations/<grid name>/). Rerun with the same folder to resume." };
+        var shard = new Option<string?>("--shard") { Description = "Train only shard i of n, e.g. 3/8: the runs whose position in the grid is i modulo n." };
+        var dataRoot = new Option<string?>("--data-root") { Description = "Data folder (default: $WORKBENCH_DATA, else the checkout's data/)." };
+        var command = new Command("ablate",
+            "Train every run of an ablation grid (or one shard of it) into a run store; runs already recorded are skipped, so an interrupted sweep resumes where it stopped.")
+        {
+            grid, output, shard, dataRoot,
+        };
+        command.SetAction((parse, cancellation) => Task.FromResult(Ablate(console, parse.GetValue(grid)!, parse.GetValue(output),
+            parse.GetValue(shard), parse.GetValue(dataRoot), cancellation)));
+        return command;
+    }
+
+    private static int Ablate(IAnsiConsole console, string gridName, string? output, string? shardText, string? dataRoot, CancellationToken cancellation)
+    {
+        var shard = shardText is null ? Shard.All : Shard.Parse(shardText);
+        var grid = AblationGrid.Load(gridName);
+        string storeDir = Path.GetFullPath(output ?? Path.Combine("runs", "ablations", grid.Name));
+        var plan = AblationRunner.Plan(grid, storeDir, shard);
+
+        console.MarkupLine($"[bold]{Markup.Escape(grid.Name)}[/]: {Markup.Escape(grid.Description)}");
+        string shardNote = shard.Count == 1 ? "" : $", shard {shard} holds {plan.Shard.Count}";
+        console.MarkupLine($"{plan.All.Count} runs in the grid{shardNote}; {plan.AlreadyDone} already in the store, {plan.Pending.Count} to train.");
+        console.MarkupLine($"[grey]Store: {Markup.Escape(storeDir)}[/]");
+
+        var clock = Stopwatch.StartNew();
+        SweepSummary? summary = null;
+        try
+        {
+            if (plan.Pending.Count > 0)
+                summary = RunWithProgress(console, grid, storeDir, shard, dataRoot, cancellation);
+        }
+        catch (OperationCanceledException e)
+        {
+            console.MarkupLine($"[yellow]cancelled:[/] {Markup.Escape(e.Message)}");
+            PrintStatus(console, grid, storeDir);
+            console.MarkupLine("Run the same command again to resume: finished runs are kept and not trained again.");
+            return Cli.UserError;
+        }
+        if (summary is not null)
+            console.MarkupLine($"Trained {summary.Trained.Count} runs ({summary.Diverged} diverged) in {clock.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture)} s.");
+        PrintStatus(console, grid, storeDir);
+        return Cli.Ok;
+    }
+
+    private static SweepSummary RunWithProgress(IAnsiConsole console, AblationGrid grid, string storeDir, Shard shard, string? dataRoot,
+        CancellationToken cancellation)
+    {
+        SweepSummary? summary = null;
+        console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(ctx =>
+            {
+                ProgressTask? overall = null, current = null;
+                summary = AblationRunner.Run(grid, storeDir, shard, e =>
+                {
+                    overall ??= ctx.AddTask("runs", maxValue: e.Count);
+                    current ??= ctx.AddTask("run", maxValue: 1);
+                    int epochs = e.Run.Config.Training.Epochs;
+                    switch (e.Kind)
+                    {
+                        case AblationEventKind.RunStarted:
+                            overall.Description = $"run {e.Position}/{e.Count}";
+                            current.MaxValue = epochs;
+                            current.Value = 0;
+                            current.Description = Markup.Escape($"{e.Run.Label} ({e.Run.Key})");
+                            break;
+                        case AblationEventKind.Step when e.Step is { } s:
+                            current.Value = s.Epoch - 1 + (double)s.Step / s.StepsPerEpoch;
+                            current.Description = Markup.Escape($"{e.Run.Label}  epoch {s.Epoch}/{epochs}  loss {s.Loss.ToString("F2", CultureInfo.InvariantCulture)}");
+                            break;
+                        case AblationEventKind.EpochFinished when e.Epoch is { } m:
+                            console.MarkupLine(Markup.Escape($"  {e.Run.Label}  epoch {m.Epoch}/{epochs}  train {F(m.TrainLoss)}  test {F(m.TestLoss)}  " +
+                                $"({m.TrainSeconds.ToString("F1", CultureInfo.InvariantCulture)} s + {m.EvalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s)"));
+                            break;
+                        case AblationEventKind.RunFinished when e.Record is { } r:
+                            overall.Value = e.Position;
+                            string result = r.Outcome == "completed"
+                                ? $"[green]done[/] test loss {F(r.Final!.TestLoss)}" + (r.Final.TestNll is double nll ? $", NLL {F(nll)} (k = {r.Final.NllSamples})" : "")
+                                : $"[red]{Markup.Escape(r.Outcome)}[/] {Markup.Escape(r.Message ?? "")}";
+                            console.MarkupLine($"[bold]{e.Position}/{e.Count}[/] {Markup.Escape(e.Run.Label)} ({e.Run.Key}): {result} " +
+                                $"[grey]{r.WallSeconds.ToString("F0", CultureInfo.InvariantCulture)} s[/]");
+                            break;
+                    }
+                }, cancellation, dataRoot, line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));
+            });
+        return summary!;
+    }
+
+    /// <summary>Where the store is and what of the grid is done, diverged and missing (for every shard, not just this one).</summary>
+    private static void PrintStatus(IAnsiConsole console, AblationGrid grid, string storeDir)
+    {
+        var status = AblationRunner.Status(grid, storeDir);
+        var table = new Table().AddColumns("run", "outcome", "epochs", "test loss", "NLL", "s/epoch");
+        foreach (var (run, record) in status.Done)
+        {
+            var f = record.Final;
+            table.AddRow(Markup.Escape(run.Label), record.Outcome == "completed" ? "completed" : $"[red]{Markup.Escape(record.Outcome)}[/]",
+                record.Epochs.Count.ToString(CultureInfo.InvariantCulture), f is null ? "" : F(f.TestLoss),
+                f?.TestNll is double nll ? $"{F(nll)} (k={f.NllSamples})" : "",
+                f is null ? "" : f.SecondsPerEpoch.ToString("F1", CultureInfo.InvariantCulture));
+        }
+        if (status.Done.Count > 0) console.Write(table);
+        console.MarkupLine($"Store: {Markup.Escape(storeDir)}");
+        console.MarkupLine($"{Markup.Escape(grid.Name)}: {status.Done.Count} of {status.Done.Count + status.Missing.Count} runs done " +
+            $"({status.Diverged} diverged), {status.Missing.Count} missing.");
+        if (status.Missing.Count > 0)
+        {
+            const int shown = 10;
+            foreach (var run in status.Missing.Take(shown)) console.MarkupLine($"  missing: {Markup.Escape(run.Label)} ({run.Key})");
+            if (status.Missing.Count > shown) console.MarkupLine($"  ... and {status.Missing.Count - shown} more.");
+        }
+    }
+
+    private static string F(double v) => v.ToString("F3", CultureInfo.InvariantCulture);
+}
