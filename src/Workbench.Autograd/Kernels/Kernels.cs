@@ -28,7 +28,10 @@ internal static class Kernels
     /// <summary>Below this many elements a map runs on one thread: thread hand-off costs more than it saves.</summary>
     public const int ParallelThreshold = 1 << 16;
 
-    /// <summary>Splits [0, n) into chunks run in parallel when n is large; the split depends only on n, never on timing.</summary>
+    /// <summary>At most this many chunks: a fixed number, so that the split never depends on the machine's core count.</summary>
+    private const int MaxChunks = 16;
+
+    /// <summary>Splits [0, n) into chunks run in parallel when n is large; the split depends only on n and the grain.</summary>
     public static void For(int n, int grain, Action<int, int> body)
     {
         if (n < ParallelThreshold)
@@ -36,7 +39,7 @@ internal static class Kernels
             body(0, n);
             return;
         }
-        int chunks = Math.Min(Environment.ProcessorCount * 4, Math.Max(1, n / Math.Max(grain, 1)));
+        int chunks = Math.Min(MaxChunks, Math.Max(1, n / Math.Max(grain, 1)));
         int size = (n + chunks - 1) / chunks;
         Parallel.For(0, chunks, c =>
         {

@@ -50,5 +50,6 @@ public sealed record TrainingOptions(
         return this;
     }
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public DatasetName DatasetName => Dataset == "mnist" ? DatasetName.Mnist : DatasetName.FashionMnist;
 }
