@@ -36,7 +36,7 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
     private readonly Task pump;
     private readonly Dictionary<string, List<DisplayDataOutput>> displays = new(StringComparer.Ordinal); // pump thread only
     private readonly List<MetadataReference> addedReferences = [];
-    private readonly HashSet<string> addedReferencePaths = new(StringComparer.Ordinal);
+    private readonly HashSet<string> addedReferencePaths = new(BaseReferences.Value.Select(r => r.Display ?? ""), StringComparer.Ordinal);
     private readonly PackageResolver packages;
     private readonly ScriptGlobals globals;
     private ScriptOptions scriptOptions;
@@ -97,6 +97,11 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
         try
         {
             await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+            // Compiling (not running) a typical cell brings the compiler's binding and emitting code up to
+            // speed, which otherwise the first real cell waits for.
+            var sample = state!.Script.ContinueWith<object>("var sample = new List<int> { 1, 2 }.Select(i => i * 2).ToArray();\nsample.Length",
+                scriptOptions.WithFilePath(ErrorReport.CellPath(0)));
+            await Task.Run(() => sample.Compile(cancellationToken), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -110,14 +115,30 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Executes one cell. Failures of the cell (compile errors, exceptions, cancellation) are reported in the
-    /// result, not thrown; cancelling <paramref name="cancellationToken"/> interrupts the cell.
+    /// result, not thrown; cancelling <paramref name="cancellationToken"/> interrupts the cell (or, while it
+    /// still waits for the cell before it, drops it with a <see cref="CellStatus.Cancelled"/> result).
     /// </summary>
     public async Task<CellResult> ExecuteAsync(CellRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.Code);
         ObjectDisposedException.ThrowIf(disposed, this);
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Cancelled while waiting for the cell before it: this one never started (no execution count, no events).
+            int number = request.CellNumber ?? ExecutionCount + 1;
+            var error = ErrorReport.Stopped(number, CellStatus.Cancelled, null, null, abandoned: false, Options.CancellationGrace, request.Code,
+                beforeRunning: true);
+            return new CellResult
+            {
+                Status = CellStatus.Cancelled, CellNumber = number, Outputs = [error], Error = error,
+                Failure = ErrorReport.Summary(number, error, null),
+            };
+        }
         try
         {
             return await ExecuteLockedAsync(request, cancellationToken).ConfigureAwait(false);
@@ -166,6 +187,13 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
             }
             bool hasValue = HasTrailingValue(script.GetCompilation());
             return await RunAsync(execution, script, hasValue, request, source.Code, clock, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Interrupted while restoring packages or compiling: the cell never ran.
+            var error = ErrorReport.Stopped(number, CellStatus.Cancelled, null, null, abandoned: false, Options.CancellationGrace, request.Code,
+                beforeRunning: true);
+            return await FailAsync(execution, CellStatus.Cancelled, error, null, null, clock).ConfigureAwait(false);
         }
         finally
         {

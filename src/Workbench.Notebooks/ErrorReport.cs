@@ -63,12 +63,13 @@ internal static partial class ErrorReport
         return (new ErrorOutput(name, exception.Message, traceback), line);
     }
 
-    internal static ErrorOutput Stopped(int cellNumber, CellStatus status, TimeSpan? timeout, int? line, bool abandoned, TimeSpan grace, string code)
+    internal static ErrorOutput Stopped(int cellNumber, CellStatus status, TimeSpan? timeout, int? line, bool abandoned, TimeSpan grace, string code,
+        bool beforeRunning = false)
     {
         string where = line is int l ? $"cell {cellNumber}, line {l}" : $"cell {cellNumber}";
         string what = status == CellStatus.TimedOut && timeout is { } t
             ? $"{where} timed out after {t.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s"
-            : $"{where} was interrupted";
+            : beforeRunning ? $"{where} was interrupted before it ran" : $"{where} was interrupted";
         if (abandoned)
             what += $" and did not stop within {grace.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s; " +
                 "it was abandoned (it may still be running in the background) and the notebook state is that from before the cell";
