@@ -122,6 +122,12 @@ public class CellExecutorTests(ExecutorFixture fixture) : IClassFixture<Executor
         Assert.All(updates, u => Assert.Equal(first.DisplayId, u.DisplayId));
         Assert.All(list, e => Assert.Equal(r.CellNumber, e.CellNumber));
 
+        // display(x) as the last expression shows x once: its handle is not a result to show.
+        var trailing = await Run("display(123)");
+        AssertOk(trailing);
+        Assert.False(trailing.HasReturnValue);
+        Assert.Equal("123", Assert.IsType<DisplayDataOutput>(Assert.Single(trailing.Outputs)).Data.GetText(MimeBundle.PlainText));
+
         // A handle kept in a variable updates the earlier cell's output from a later cell.
         var later = await Run("progress.Update(\"done\");");
         AssertOk(later);

@@ -47,6 +47,19 @@ public class FormatterTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
+    public void TheDefaultContextEmbedsThePinnedPlotlyJsOnce()
+    {
+        var context = new FormatContext(); // the pinned bundle, fetched once with npm if this checkout lacks it
+        var html1 = Formatter.Format(LineFigure("a"), context).GetText(MimeBundle.Html)!;
+        var html2 = Formatter.Format(LineFigure("b"), context).GetText(MimeBundle.Html)!;
+        Assert.Equal(1, Count(html1, "plotly.js v" + PlotlyJs.Version));
+        Assert.Equal(0, Count(html2, "plotly.js v"));
+        Assert.True(html1.Length > 1_000_000, html1.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(html2.Length < 10_000);
+    }
+
+    [Fact]
     public void AMissingPlotlyJsIsExplainedAndTriedAgainLater()
     {
         int calls = 0;
