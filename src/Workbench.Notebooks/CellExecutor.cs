@@ -159,6 +159,7 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
 
         int count = Interlocked.Increment(ref executionCount);
         var execution = new Execution(this, number, count, request.OnEvent);
+        Post(new Item(execution, null, Started: true));
         try
         {
             await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
@@ -235,10 +236,19 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
         var previous = state!;
         // A thread of its own: the cell may block it (a long loop, Thread.Sleep) and may have to be
         // abandoned, which must not cost a thread-pool thread or the caller's thread.
+        using var registration = linked.Token.Register(execution.OnCancelled);
         var run = Task.Factory.StartNew(async () =>
         {
             ScriptRuntime.Current = execution;
-            var next = await script.RunFromAsync(previous, _ => true, CancellationToken.None).ConfigureAwait(false);
+            ScriptState<object> next;
+            try
+            {
+                next = await script.RunFromAsync(previous, _ => true, CancellationToken.None).ConfigureAwait(false);
+            }
+            finally
+            {
+                execution.OnReturned();
+            }
             MimeBundle? bundle = null;
             Exception? formatError = null;
             if (next.Exception is null && hasValue && next.ReturnValue is not DisplayHandle)
@@ -482,7 +492,7 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
     // ---- the event pump: one consumer delivers every event in order ----
 
     private readonly record struct Item(Execution? Execution, CellOutput? Output, (string Id, MimeBundle Data)? Update = null,
-        string? StreamName = null, string? StreamText = null, TaskCompletionSource? Barrier = null)
+        string? StreamName = null, string? StreamText = null, TaskCompletionSource? Barrier = null, bool Started = false)
     {
         public bool IsStream => StreamName is not null;
     }
@@ -534,7 +544,11 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
         }
         var execution = item.Execution!;
         CellEvent e;
-        if (item.IsStream)
+        if (item.Started)
+        {
+            e = new CellStartedEvent(execution.CellNumber, execution.ExecutionCount);
+        }
+        else if (item.IsStream)
         {
             if (execution.Collecting)
             {

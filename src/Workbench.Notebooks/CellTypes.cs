@@ -5,6 +5,12 @@ namespace Workbench.Notebooks;
 public abstract record CellEvent(int CellNumber);
 
 /// <summary>
+/// The cell was given its execution count and is about to be compiled and run: the first event of every
+/// cell that is not skipped (a kernel sends execute_input with this count).
+/// </summary>
+public sealed record CellStartedEvent(int CellNumber, int ExecutionCount) : CellEvent(CellNumber);
+
+/// <summary>
 /// A new output: a chunk of stdout/stderr text (<see cref="StreamOutput"/>, consecutive chunks are worth
 /// appending), a display (<see cref="DisplayDataOutput"/>, with its <see cref="DisplayDataOutput.DisplayId"/>),
 /// the trailing expression's value (<see cref="ExecuteResultOutput"/>) or a failure (<see cref="ErrorOutput"/>).

@@ -114,8 +114,9 @@ public class CellExecutorTests(ExecutorFixture fixture) : IClassFixture<Executor
         Assert.Equal("$$x^2$$", Assert.IsType<DisplayDataOutput>(r.Outputs[1]).Data.GetText(MimeBundle.Latex));
 
         var list = events.ToList();
-        Assert.Equal(5, list.Count);
-        var first = Assert.IsType<DisplayDataOutput>(Assert.IsType<OutputEvent>(list[0]).Output);
+        Assert.Equal(6, list.Count);
+        Assert.Equal(new CellStartedEvent(r.CellNumber, r.ExecutionCount!.Value), list[0]);
+        var first = Assert.IsType<DisplayDataOutput>(Assert.IsType<OutputEvent>(list[1]).Output);
         Assert.NotNull(first.DisplayId);
         var updates = list.OfType<DisplayUpdateEvent>().ToList();
         Assert.Equal(["epoch 1", "epoch 2", "epoch 3"], updates.Select(u => u.Data.GetText(MimeBundle.PlainText)));
