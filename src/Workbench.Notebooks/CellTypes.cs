@@ -107,8 +107,8 @@ public sealed record CellExecutorOptions
     public string? BaseDirectory { get; init; }
 
     /// <summary>
-    /// Namespaces imported in every cell. Names that no loaded assembly defines are left out, so this list
-    /// may name namespaces that only some builds have.
+    /// Namespaces imported in every cell. Names that no Workbench assembly defines are left out (a cell
+    /// cannot compile with a using of a missing namespace).
     /// </summary>
     public IReadOnlyList<string> Imports { get; init; } = DefaultImports;
 
@@ -120,7 +120,7 @@ public sealed record CellExecutorOptions
         "Workbench.Autograd", "Workbench.Autograd.Nn", "Workbench.Autograd.Optim", "Workbench.Autograd.Serialization",
         "Workbench.Vae", "Workbench.Vae.Activations", "Workbench.Vae.Data", "Workbench.Vae.Evaluation", "Workbench.Vae.Models",
         "Workbench.Vae.Objectives", "Workbench.Vae.Training",
-        "Workbench.Experiments.Charts", "Workbench.Experiments.Store", "Workbench.Experiments.Results",
+        "Workbench.Experiments.Charts", "Workbench.Experiments.Store",
         "Workbench.Notebooks",
     ];
 

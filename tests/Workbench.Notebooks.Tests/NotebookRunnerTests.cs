@@ -62,6 +62,18 @@ public class NotebookRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task ADisplayUpdatedByALaterCellIsSavedWithItsLastValue()
+    {
+        var result = await NotebookRunner.RunAsync(Make("var status = display(\"training...\");", "status.Update(\"done: 3 epochs\");"), null, Options());
+        Assert.True(result.Succeeded);
+        var path = Path.Combine(dir, "display.ipynb");
+        result.Notebook.Save(path);
+        var saved = Notebook.Load(path);
+        Assert.Equal("done: 3 epochs", Assert.IsType<DisplayDataOutput>(Assert.Single(saved.Cells[0].Outputs)).Data.GetText(MimeBundle.PlainText));
+        Assert.Empty(saved.Cells[1].Outputs);
+    }
+
+    [Fact]
     public async Task ContinueOnErrorRunsTheRemainingCells()
     {
         var source = Make("throw new Exception(\"first\");", "int.Parse(\"x\")", "Console.WriteLine(\"still ran\");");
