@@ -19,6 +19,7 @@ public static class Cli
         root.Add(ActivationsCommand.Build(console));
         root.Add(AblateCommand.Build(console));
         root.Add(MergeCommand.Build(console));
+        root.Add(NotebookCommand.Build(console));
         return root;
     }
 

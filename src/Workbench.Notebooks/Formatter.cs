@@ -1,0 +1,382 @@
+using System.Collections;
+using System.Globalization;
+using System.Net;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json.Nodes;
+using Workbench.Autograd;
+using Workbench.Experiments.Charts;
+using Workbench.Vae.Activations;
+
+namespace Workbench.Notebooks;
+
+/// <summary>
+/// Turns values into MIME bundles for notebook outputs. Registered formatters come first (the one for the
+/// value's own class or its nearest base class, else the most recently registered matching interface),
+/// then the built-in ones: <see cref="Figure"/> (interactive plotly.js HTML plus the plotly JSON),
+/// <see cref="PngImage"/> and PNG byte arrays, <see cref="Latex"/> and <see cref="ActivationSpec"/>
+/// formulas, <see cref="Html"/>, <see cref="Tensor"/> (text plus a small table), sequences of records or
+/// anonymous objects (a table), other sequences (a bracketed list), and text/plain for anything else.
+/// </summary>
+public static class Formatter
+{
+    private static readonly Lock RegistryLock = new();
+    private static readonly List<(Type Type, Func<object, FormatContext, MimeBundle> Format)> Registered = [];
+
+    /// <summary>Rows shown in a table of records before it is cut (the rest are counted).</summary>
+    public static int MaxTableRows { get; set; } = 100;
+
+    /// <summary>Rows and columns of a tensor shown in its table before "..." stands in for the rest.</summary>
+    public static int MaxTensorCells { get; set; } = 20;
+
+    /// <summary>Items of a sequence shown in its text form before "..." stands in for the rest.</summary>
+    public static int MaxListItems { get; set; } = 20;
+
+    /// <summary>Registers (or replaces) the formatter for values of type <typeparamref name="T"/>.</summary>
+    public static void Register<T>(Func<T, MimeBundle> format)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        Register<T>((value, _) => format(value));
+    }
+
+    /// <summary>Registers (or replaces) a formatter that also sees the notebook's <see cref="FormatContext"/>.</summary>
+    public static void Register<T>(Func<T, FormatContext, MimeBundle> format)
+    {
+        ArgumentNullException.ThrowIfNull(format);
+        lock (RegistryLock)
+        {
+            Registered.RemoveAll(r => r.Type == typeof(T));
+            Registered.Add((typeof(T), (o, c) => format((T)o, c)));
+        }
+    }
+
+    /// <summary>Removes the formatter registered for <typeparamref name="T"/>; true when there was one.</summary>
+    public static bool Unregister<T>()
+    {
+        lock (RegistryLock) return Registered.RemoveAll(r => r.Type == typeof(T)) > 0;
+    }
+
+    /// <summary>The MIME bundle for <paramref name="value"/>. Without a context, figures carry plotly.js themselves.</summary>
+    public static MimeBundle Format(object? value, FormatContext? context = null)
+    {
+        context ??= new FormatContext();
+        if (value is null) return MimeBundle.FromText("null");
+        var custom = FindRegistered(value);
+        if (custom is not null)
+        {
+            var bundle = custom(value, context)
+                ?? throw new InvalidOperationException($"The formatter registered for {TypeName(value.GetType())} returned null; it must return a MimeBundle.");
+            return bundle;
+        }
+        return FormatBuiltIn(value, context);
+    }
+
+    private static Func<object, FormatContext, MimeBundle>? FindRegistered(object value)
+    {
+        lock (RegistryLock)
+        {
+            if (Registered.Count == 0) return null;
+            for (var t = value.GetType(); t is not null; t = t.BaseType)
+                foreach (var r in Registered)
+                    if (r.Type == t) return r.Format;
+            for (int i = Registered.Count - 1; i >= 0; i--)
+                if (Registered[i].Type.IsInstanceOfType(value)) return Registered[i].Format;
+            return null;
+        }
+    }
+
+    private static MimeBundle FormatBuiltIn(object value, FormatContext context)
+    {
+        switch (value)
+        {
+            case MimeBundle bundle:
+                return bundle;
+            case Figure figure:
+                return FormatFigure(figure, context);
+            case PngImage png:
+                return PngBundle(png);
+            case byte[] bytes when PngImage.IsPng(bytes):
+                return PngBundle(new PngImage(bytes));
+            case Latex latex:
+                return new MimeBundle().Set(MimeBundle.Latex, latex.Delimited).Set(MimeBundle.PlainText, latex.Text);
+            case ActivationSpec spec:
+                return new MimeBundle()
+                    .Set(MimeBundle.Latex, new Latex(spec.Formula).Delimited)
+                    .Set(MimeBundle.PlainText, $"{spec.Name}: {spec.Formula}");
+            case Html html:
+                return new MimeBundle().Set(MimeBundle.Html, html.Content).Set(MimeBundle.PlainText, html.Content);
+            case Tensor tensor:
+                return FormatTensor(tensor);
+            case string s:
+                return MimeBundle.FromText(s);
+            case IEnumerable sequence when RecordElementType(value.GetType()) is { } elementType:
+                return FormatRecords(sequence, elementType);
+            case IEnumerable sequence when value is not IFormattable:
+                return MimeBundle.FromText(ListText(sequence));
+            default:
+                return MimeBundle.FromText(PlainText(value));
+        }
+    }
+
+    // ---- figures ----
+
+    private static MimeBundle FormatFigure(Figure figure, FormatContext context)
+    {
+        string json = figure.ToJson(); // validates the figure; its message names the bad part
+        var bundle = new MimeBundle();
+        string id = "workbench-figure-" + Guid.NewGuid().ToString("N")[..12];
+        var html = new StringBuilder(json.Length + 1024);
+        var (library, problem) = context.TakePlotlyJs();
+        if (library is not null)
+            html.Append("<script type=\"text/javascript\">\n").Append(library).Append("\n</script>\n");
+        else if (problem is not null)
+            html.Append("<div style=\"color:#a00\">").Append(WebUtility.HtmlEncode(problem)).Append("</div>\n");
+        html.Append("<div id=\"").Append(id).Append("\" class=\"workbench-figure\"></div>\n");
+        // Figures after the first rely on the plotly.js that the first one loaded into the page; the short
+        // wait covers front ends that render outputs out of order.
+        html.Append("<script type=\"text/javascript\">\n(function () {\n")
+            .Append("  var figure = ").Append(ForScript(json)).Append(";\n")
+            .Append("  var tries = 0;\n")
+            .Append("  function draw() {\n")
+            .Append("    if (window.Plotly) { window.Plotly.newPlot(\"").Append(id)
+            .Append("\", figure.data, figure.layout, {\"responsive\": true, \"displaylogo\": false}); }\n")
+            .Append("    else if (tries++ < 200) { setTimeout(draw, 50); }\n")
+            .Append("  }\n  draw();\n})();\n</script>\n");
+        bundle.Set(MimeBundle.Html, html.ToString());
+        bundle.Set(MimeBundle.Plotly, JsonNode.Parse(json)!);
+        bundle.Set(MimeBundle.PlainText, $"Figure ({figure.Data.Count} trace{(figure.Data.Count == 1 ? "" : "s")}{(figure.Layout.Title is { } t ? ", \"" + t + "\"" : "")})");
+        return bundle;
+    }
+
+    /// <summary>
+    /// JSON made safe inside a &lt;script&gt; element: '&lt;', '&gt;' and '&amp;' only occur inside JSON strings,
+    /// where \u003C, \u003E and \u0026 mean the same, so a title holding "&lt;/script&gt;" cannot end the element.
+    /// </summary>
+    internal static string ForScript(string json)
+    {
+        var sb = new StringBuilder(json.Length + 16);
+        foreach (char ch in json)
+        {
+            switch (ch)
+            {
+                case '<': sb.Append("\\u003C"); break;
+                case '>': sb.Append("\\u003E"); break;
+                case '&': sb.Append("\\u0026"); break;
+                case '\u2028': sb.Append("\\u2028"); break;
+                case '\u2029': sb.Append("\\u2029"); break;
+                default: sb.Append(ch); break;
+            }
+        }
+        return sb.ToString();
+    }
+
+    // ---- images ----
+
+    private static MimeBundle PngBundle(PngImage png) =>
+        new MimeBundle().Set(MimeBundle.Png, Convert.ToBase64String(png.Bytes)).Set(MimeBundle.PlainText, png.ToString());
+
+    // ---- tensors ----
+
+    private static MimeBundle FormatTensor(Tensor tensor)
+    {
+        var bundle = MimeBundle.FromText(tensor.ToString());
+        if (tensor.Rank is 1 or 2 && tensor.Numel > 0)
+            bundle.Set(MimeBundle.Html, TensorTable(tensor));
+        return bundle;
+    }
+
+    private static string TensorTable(Tensor tensor)
+    {
+        int rows = tensor.Rank == 1 ? 1 : tensor.Shape[0];
+        int cols = tensor.Rank == 1 ? tensor.Shape[0] : tensor.Shape[1];
+        int max = Math.Max(2, MaxTensorCells);
+        var shownRows = Shown(rows, max);
+        var shownCols = Shown(cols, max);
+        var values = tensor.ToDoubleArray();
+        var sb = new StringBuilder();
+        sb.Append("<table class=\"workbench-tensor\">\n<caption>tensor, shape [")
+          .Append(string.Join(", ", tensor.ShapeArray())).Append(']')
+          .Append(tensor.DType == DType.Float64 ? ", float64" : "").Append("</caption>\n");
+        foreach (int r in shownRows)
+        {
+            sb.Append("<tr>");
+            if (r < 0) { foreach (int _ in shownCols) sb.Append("<td>&#8942;</td>"); sb.Append("</tr>\n"); continue; }
+            foreach (int c in shownCols)
+            {
+                if (c < 0) { sb.Append("<td>&#8230;</td>"); continue; }
+                sb.Append("<td>").Append(values[r * cols + c].ToString("G6", CultureInfo.InvariantCulture)).Append("</td>");
+            }
+            sb.Append("</tr>\n");
+        }
+        sb.Append("</table>");
+        return sb.ToString();
+    }
+
+    /// <summary>Indices to show out of <paramref name="n"/>: all when n &lt;= max, else the first and last halves with -1 for the gap.</summary>
+    private static List<int> Shown(int n, int max)
+    {
+        if (n <= max) return Enumerable.Range(0, n).ToList();
+        int head = max / 2, tail = max - head;
+        var list = Enumerable.Range(0, head).ToList();
+        list.Add(-1);
+        list.AddRange(Enumerable.Range(n - tail, tail));
+        return list;
+    }
+
+    // ---- sequences of records ----
+
+    /// <summary>The element type when <paramref name="type"/> is an IEnumerable&lt;T&gt; of records or anonymous objects.</summary>
+    internal static Type? RecordElementType(Type type)
+    {
+        if (type == typeof(string)) return null;
+        var enumerable = type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IEnumerable<>)
+            ? type
+            : type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>));
+        if (enumerable is null) return null;
+        var element = enumerable.GetGenericArguments()[0];
+        return IsRecordLike(element) ? element : null;
+    }
+
+    private static bool IsRecordLike(Type t)
+    {
+        // Record classes have a compiler-generated <Clone>$ method; record structs and record classes a
+        // compiler-generated PrintMembers; anonymous types are compiler-generated classes named <>f__AnonymousType.
+        if (t.GetMethod("<Clone>$", BindingFlags.Public | BindingFlags.Instance) is not null) return true;
+        var print = t.GetMethod("PrintMembers", BindingFlags.NonPublic | BindingFlags.Public | BindingFlags.Instance, [typeof(StringBuilder)]);
+        if (print is not null && print.IsDefined(typeof(CompilerGeneratedAttribute))) return true;
+        return t.IsDefined(typeof(CompilerGeneratedAttribute)) && t.Name.Contains("AnonymousType", StringComparison.Ordinal);
+    }
+
+    private static MimeBundle FormatRecords(IEnumerable sequence, Type elementType)
+    {
+        var columns = elementType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanRead && p.GetIndexParameters().Length == 0 && p.GetMethod!.IsPublic)
+            .OrderBy(p => p.MetadataToken)
+            .ToArray();
+        var html = new StringBuilder("<table class=\"workbench-records\">\n<thead><tr>");
+        foreach (var c in columns) html.Append("<th>").Append(WebUtility.HtmlEncode(c.Name)).Append("</th>");
+        html.Append("</tr></thead>\n<tbody>\n");
+        var text = new StringBuilder();
+        int count = 0;
+        foreach (var item in sequence)
+        {
+            count++;
+            if (count > MaxTableRows) continue;
+            html.Append("<tr>");
+            foreach (var c in columns)
+            {
+                object? cell = item is null ? null : c.GetValue(item);
+                html.Append("<td>").Append(WebUtility.HtmlEncode(CellText(cell))).Append("</td>");
+            }
+            html.Append("</tr>\n");
+            text.Append(item?.ToString() ?? "null").Append('\n');
+        }
+        html.Append("</tbody>\n</table>");
+        if (count > MaxTableRows)
+        {
+            string more = $"... {count - MaxTableRows} more row{(count - MaxTableRows == 1 ? "" : "s")} ({count} in all)";
+            html.Append("\n<p>").Append(WebUtility.HtmlEncode(more)).Append("</p>");
+            text.Append(more).Append('\n');
+        }
+        if (count == 0) text.Append($"(no {TypeName(elementType)} items)\n");
+        return new MimeBundle().Set(MimeBundle.Html, html.ToString()).Set(MimeBundle.PlainText, text.ToString().TrimEnd('\n'));
+    }
+
+    private static string CellText(object? value) => value switch
+    {
+        null => "",
+        Delegate => "(function)",
+        string s => s,
+        IEnumerable e and not IFormattable => ListText(e),
+        _ => PlainText(value),
+    };
+
+    // ---- plain text ----
+
+    private static string ListText(IEnumerable sequence)
+    {
+        var sb = new StringBuilder("[");
+        int i = 0;
+        foreach (var item in sequence)
+        {
+            if (i == MaxListItems) { sb.Append(", ..."); break; }
+            if (i > 0) sb.Append(", ");
+            sb.Append(item is string s ? "\"" + s + "\"" : CellText(item));
+            i++;
+        }
+        return sb.Append(']').ToString();
+    }
+
+    private static string PlainText(object value) => value switch
+    {
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        float f => f.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? TypeName(value.GetType()),
+    };
+
+    internal static string TypeName(Type t)
+    {
+        if (!t.IsGenericType) return t.Name;
+        var name = t.Name;
+        int tick = name.IndexOf('`');
+        if (tick >= 0) name = name[..tick];
+        return name + "<" + string.Join(", ", t.GetGenericArguments().Select(TypeName)) + ">";
+    }
+}
+
+/// <summary>
+/// What formatting remembers within one notebook: whether plotly.js has been sent yet (the first figure
+/// carries the library, later ones use it), and where plotly.js comes from.
+/// </summary>
+public sealed class FormatContext
+{
+    private readonly Func<string> loadPlotlyJs;
+    private readonly Lock gate = new();
+    private bool plotlySent;
+
+    /// <summary>
+    /// A context for one notebook. <paramref name="loadPlotlyJs"/> returns the plotly.js source; by default the
+    /// pinned bundle from <see cref="PlotlyJs"/> (fetched once with npm when missing, never from a CDN).
+    /// </summary>
+    public FormatContext(Func<string>? loadPlotlyJs = null)
+    {
+        this.loadPlotlyJs = loadPlotlyJs ?? (() => PlotlyJs.LoadFrom(PlotlyJs.Ensure()));
+    }
+
+    /// <summary>True once a figure output has carried plotly.js.</summary>
+    public bool PlotlyJsSent
+    {
+        get { lock (gate) return plotlySent; }
+    }
+
+    /// <summary>Forget that plotly.js was sent (e.g. when the front end reloads the page); the next figure carries it again.</summary>
+    public void ResetPlotlyJs()
+    {
+        lock (gate) plotlySent = false;
+    }
+
+    /// <summary>
+    /// The plotly.js source the first time (marking it sent), null later. When it cannot be loaded the
+    /// problem is returned instead and the next figure tries again.
+    /// </summary>
+    internal (string? Library, string? Problem) TakePlotlyJs()
+    {
+        lock (gate)
+        {
+            if (plotlySent) return (null, null);
+            try
+            {
+                var source = loadPlotlyJs();
+                plotlySent = true;
+                return (source, null);
+            }
+            catch (Exception e) when (e is InvalidOperationException or IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                return (null, "This figure cannot be drawn here: " + e.Message);
+            }
+        }
+    }
+}

@@ -1,0 +1,197 @@
+using System.Text.Json.Nodes;
+using Workbench.Autograd;
+using Workbench.Experiments.Charts;
+using Workbench.Vae.Activations;
+using PngCodec = Workbench.Experiments.Charts.Png;
+
+namespace Workbench.Notebooks.Tests;
+
+public class FormatterTests
+{
+    /// <summary>A stand-in for plotly.js: the banner is what the tests count.</summary>
+    internal const string FakePlotly = "/** plotly.js v4.1.2 fake for tests */ window.Plotly = { newPlot: function () {} };";
+
+    internal static int Count(string text, string part)
+    {
+        int n = 0;
+        for (int i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + part.Length, StringComparison.Ordinal)) n++;
+        return n;
+    }
+
+    private static Figure LineFigure(string title) =>
+        new Figure().Add(new Scatter { X = new double[] { 1, 2, 3 }, Y = new double[] { 3, 1, 2 } }).WithTitle(title);
+
+    [Fact]
+    public void FiguresCarryPlotlyJsOnceAcrossANotebook()
+    {
+        var context = new FormatContext(() => FakePlotly);
+        var first = Formatter.Format(LineFigure("first </script>"), context);
+        var second = Formatter.Format(LineFigure("second"), context);
+        string html1 = first.GetText(MimeBundle.Html)!, html2 = second.GetText(MimeBundle.Html)!;
+        Assert.Equal(1, Count(html1, "plotly.js v4.1.2 fake") + Count(html2, "plotly.js v4.1.2 fake"));
+        Assert.Equal(1, Count(html1, "plotly.js v4.1.2 fake"));
+        Assert.True(context.PlotlyJsSent);
+        // Both draw with window.Plotly into their own div; a title cannot close the script element.
+        Assert.Contains("window.Plotly.newPlot(\"workbench-figure-", html1);
+        Assert.Contains("window.Plotly.newPlot(\"workbench-figure-", html2);
+        Assert.DoesNotContain("first </script>", html1);
+        Assert.Contains("first \\u003C/script\\u003E", html1);
+        Assert.DoesNotContain("cdn", html1 + html2, StringComparison.OrdinalIgnoreCase);
+        // The plotly JSON travels as JSON for front ends with a plotly renderer.
+        var plotly = Assert.IsType<JsonObject>(first[MimeBundle.Plotly]);
+        Assert.Equal("scatter", (string)plotly["data"]![0]!["type"]!);
+        Assert.Equal("Figure (1 trace, \"second\")", second.GetText(MimeBundle.PlainText));
+
+        context.ResetPlotlyJs();
+        Assert.Equal(1, Count(Formatter.Format(LineFigure("again"), context).GetText(MimeBundle.Html)!, "plotly.js v4.1.2 fake"));
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void TheDefaultContextEmbedsThePinnedPlotlyJsOnce()
+    {
+        var context = new FormatContext(); // the pinned bundle, fetched once with npm if this checkout lacks it
+        var html1 = Formatter.Format(LineFigure("a"), context).GetText(MimeBundle.Html)!;
+        var html2 = Formatter.Format(LineFigure("b"), context).GetText(MimeBundle.Html)!;
+        Assert.Equal(1, Count(html1, "plotly.js v" + PlotlyJs.Version));
+        Assert.Equal(0, Count(html2, "plotly.js v"));
+        Assert.True(html1.Length > 1_000_000, html1.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(html2.Length < 10_000);
+    }
+
+    [Fact]
+    public void AMissingPlotlyJsIsExplainedAndTriedAgainLater()
+    {
+        int calls = 0;
+        var context = new FormatContext(() => ++calls == 1 ? throw new InvalidOperationException("plotly.js is not available") : FakePlotly);
+        var html1 = Formatter.Format(LineFigure("a"), context).GetText(MimeBundle.Html)!;
+        Assert.Contains("plotly.js is not available", html1);
+        Assert.False(context.PlotlyJsSent);
+        Assert.Contains("plotly.js v4.1.2 fake", Formatter.Format(LineFigure("b"), context).GetText(MimeBundle.Html)!);
+    }
+
+    [Fact]
+    public void PngBytesAndPngImagesBecomeBase64ImagePng()
+    {
+        byte[] png = PngCodec.EncodeGray(new byte[] { 0, 128, 255, 64, 32, 16 }, width: 3, height: 2);
+        foreach (var value in new object[] { png, new PngImage(png) })
+        {
+            var bundle = Formatter.Format(value);
+            Assert.Equal(png, Convert.FromBase64String(bundle.GetText(MimeBundle.Png)!));
+            Assert.Equal($"PNG image 3x2 ({png.Length} bytes)", bundle.GetText(MimeBundle.PlainText));
+        }
+        // Other byte arrays are not images.
+        Assert.False(Formatter.Format(new byte[] { 1, 2, 3 }).Contains(MimeBundle.Png));
+        Assert.Contains("not a PNG file", Assert.Throws<ArgumentException>(() => new PngImage([1, 2, 3])).Message);
+    }
+
+    [Fact]
+    public void LatexAndActivationFormulasBecomeTextLatex()
+    {
+        var bundle = Formatter.Format(new Latex(@"\mathcal{L}"));
+        Assert.Equal(@"$$\mathcal{L}$$", bundle.GetText(MimeBundle.Latex));
+        Assert.Equal(@"\mathcal{L}", bundle.GetText(MimeBundle.PlainText));
+        Assert.Equal(@"$x^2$", Formatter.Format(new Latex(@"$x^2$")).GetText(MimeBundle.Latex)); // already delimited
+
+        var relu = ActivationRegistry.All.First(s => s.Name == "relu");
+        var spec = Formatter.Format(relu);
+        Assert.Equal("$$" + relu.Formula + "$$", spec.GetText(MimeBundle.Latex));
+        Assert.Equal(@"relu: f(x) = \max(0, x)", spec.GetText(MimeBundle.PlainText));
+    }
+
+    [Fact]
+    public void TensorsGiveTheirTextAndATableForOneAndTwoDimensions()
+    {
+        var matrix = Tensor.FromArray(new float[,] { { 1, 2, 3 }, { 4, 5, 6 } });
+        var bundle = Formatter.Format(matrix);
+        Assert.Equal(matrix.ToString(), bundle.GetText(MimeBundle.PlainText));
+        var html = bundle.GetText(MimeBundle.Html)!;
+        Assert.Contains("shape [2, 3]", html);
+        Assert.Equal(2, Count(html, "<tr>"));
+        Assert.Equal(6, Count(html, "<td>"));
+        Assert.Contains("<td>6</td>", html);
+
+        var vector = Formatter.Format(Tensor.FromArray(new double[] { 0.5, -1.25 }, 2));
+        Assert.Contains("<td>-1.25</td>", vector.GetText(MimeBundle.Html)!);
+        Assert.Contains("float64", vector.GetText(MimeBundle.Html)!);
+
+        // Long dimensions are cut in the middle: 100 columns show 20 and one gap.
+        var wide = Formatter.Format(Tensor.Zeros(1, 100)).GetText(MimeBundle.Html)!;
+        Assert.Equal(21, Count(wide, "<td>"));
+        Assert.Contains("&#8230;", wide);
+
+        Assert.False(Formatter.Format(Tensor.Zeros(2, 2, 2)).Contains(MimeBundle.Html));
+    }
+
+    public sealed record Row(string Activation, double Elbo, int[] Hidden);
+
+    [Fact]
+    public void SequencesOfRecordsAndAnonymousObjectsBecomeTables()
+    {
+        var rows = new List<Row> { new("relu", -90.5, [400]), new("tanh <b>", -91.25, [200, 200]) };
+        var bundle = Formatter.Format(rows);
+        var html = bundle.GetText(MimeBundle.Html)!;
+        Assert.Contains("<th>Activation</th><th>Elbo</th><th>Hidden</th>", html);
+        Assert.Contains("<td>tanh &lt;b&gt;</td><td>-91.25</td><td>[200, 200]</td>", html);
+        Assert.Equal(2, Count(html, "<tr><td>"));
+        Assert.Contains("Row { Activation = relu", bundle.GetText(MimeBundle.PlainText));
+
+        var anonymous = Formatter.Format(Enumerable.Range(1, 3).Select(i => new { N = i, Square = i * i }));
+        Assert.Contains("<th>N</th><th>Square</th>", anonymous.GetText(MimeBundle.Html)!);
+        Assert.Contains("<td>3</td><td>9</td>", anonymous.GetText(MimeBundle.Html)!);
+
+        int saved = Formatter.MaxTableRows;
+        try
+        {
+            Formatter.MaxTableRows = 1;
+            Assert.Contains("1 more row (2 in all)", Formatter.Format(rows).GetText(MimeBundle.Html)!);
+        }
+        finally
+        {
+            Formatter.MaxTableRows = saved;
+        }
+    }
+
+    [Fact]
+    public void AnythingElseIsPlainText()
+    {
+        Assert.Equal("42", Formatter.Format(42).GetText(MimeBundle.PlainText));
+        Assert.Equal("0.1", Formatter.Format(0.1).GetText(MimeBundle.PlainText));
+        Assert.Equal("true", Formatter.Format(true).GetText(MimeBundle.PlainText));
+        Assert.Equal("null", Formatter.Format(null).GetText(MimeBundle.PlainText));
+        Assert.Equal("hello", Formatter.Format("hello").GetText(MimeBundle.PlainText));
+        Assert.Equal("[1, 2, 3]", Formatter.Format(new[] { 1, 2, 3 }).GetText(MimeBundle.PlainText));
+        Assert.Equal("[\"a\", \"b\"]", Formatter.Format(new List<string> { "a", "b" }).GetText(MimeBundle.PlainText));
+        var plain = Formatter.Format(new Uri("http://localhost/x"));
+        Assert.Equal(["text/plain"], plain.MimeTypes);
+        Assert.Equal("http://localhost/x", plain.GetText(MimeBundle.PlainText));
+    }
+
+    private sealed class Special { public int Value { get; init; } }
+
+    private interface IMarked;
+
+    private sealed class Marked : IMarked;
+
+    [Fact]
+    public void RegisteredFormattersComeFirstAndCanBeRemoved()
+    {
+        Formatter.Register<Special>(s => new MimeBundle().Set(MimeBundle.Html, $"<b>{s.Value}</b>"));
+        Formatter.Register<IMarked>(_ => MimeBundle.FromText("marked"));
+        try
+        {
+            Assert.Equal("<b>7</b>", Formatter.Format(new Special { Value = 7 }).GetText(MimeBundle.Html));
+            Assert.Equal("marked", Formatter.Format(new Marked()).GetText(MimeBundle.PlainText));
+            // Registering again replaces.
+            Formatter.Register<Special>(s => MimeBundle.FromText($"special {s.Value}"));
+            Assert.Equal("special 8", Formatter.Format(new Special { Value = 8 }).GetText(MimeBundle.PlainText));
+        }
+        finally
+        {
+            Assert.True(Formatter.Unregister<Special>());
+            Assert.True(Formatter.Unregister<IMarked>());
+        }
+        Assert.False(Formatter.Unregister<Special>());
+        Assert.False(Formatter.Format(new Special { Value = 9 }).Contains(MimeBundle.Html));
+    }
+}
