@@ -17,6 +17,7 @@ public static class Cli
         root.Add(EvalCommand.Build(console));
         root.Add(DataCommand.Build(console));
         root.Add(ActivationsCommand.Build(console));
+        root.Add(ReportCommand.Build(console));
         return root;
     }
 
