@@ -42,9 +42,9 @@ public static class ReportCommand
             Png = !noPng,
             FetchPlotlyJs = true,
             StoreDir = storeDir,
+            Source = full,
             Log = line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"),
         };
-        console.MarkupLine($"Reporting {records.Count} runs from {Markup.Escape(full)}");
         var result = Report.Write(records, outDir ?? Path.Combine(storeDir, "report"), options);
         var table = new Table().AddColumns("file", "written to");
         foreach (var f in result.Files)

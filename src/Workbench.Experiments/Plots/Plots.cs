@@ -202,7 +202,7 @@ public static class Plots
                 Y = estimates.Select(e => e.Mean).ToArray(),
                 ErrorY = new ErrorBars { Array = estimates.Select(e => e.HalfWidth).ToArray(), Color = "#333" },
                 Color = groups.Count > 1 ? Palette.Color(k) : "#4c78a8",
-                Text = estimates.Select(e => $"n = {e.N}").ToArray(),
+                HoverText = estimates.Select(e => $"n = {e.N}").ToArray(),
             });
             k++;
         }
@@ -410,6 +410,8 @@ public static class Plots
     {
         var fig = new Figure().WithAxes("base activation", "weight softmax(a)").WithSize(Math.Clamp(200 + 50 * layers.Count * baseNames.Count, 700, 1600), 480);
         fig.Layout.BarMode = BarMode.Group;
+        // Name the layers even when there is only one.
+        fig.Layout.ShowLegend = true;
         for (int l = 0; l < layers.Count; l++)
         {
             var estimates = Enumerable.Range(0, baseNames.Count).Select(i => Estimate.Of(layers[l].Weights.Select(w => w[i]))).ToArray();

@@ -40,6 +40,9 @@ public sealed record ReportOptions
     /// <summary>The store the records came from, for the "run this again" hint; null when not from a store.</summary>
     public string? StoreDir { get; init; }
 
+    /// <summary>Where the records came from, for the first progress line; null to leave it out.</summary>
+    public string? Source { get; init; }
+
     /// <summary>Receives progress lines (PNG export takes a few seconds per figure).</summary>
     public Action<string>? Log { get; init; }
 }
@@ -98,6 +101,7 @@ public static class Report
         var files = new List<ReportFile>();
         var notes = new List<string>();
         void Log(string line) => options.Log?.Invoke(line);
+        Log($"Reporting {records.Count} runs" + (options.Source is null ? "" : $" from {options.Source}") + $" into {dir}");
 
         // Numbers.
         var summary = Summary.PerActivation(records);
