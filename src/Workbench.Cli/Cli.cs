@@ -20,6 +20,7 @@ public static class Cli
         root.Add(AblateCommand.Build(console));
         root.Add(MergeCommand.Build(console));
         root.Add(NotebookCommand.Build(console));
+        root.Add(ReportCommand.Build(console));
         return root;
     }
 
