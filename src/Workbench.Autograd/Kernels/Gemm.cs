@@ -60,6 +60,7 @@ internal static unsafe class Gemm
     /// 1 runs on the calling thread alone, more also on thread-pool helpers.
     /// The result does not depend on <paramref name="tasks"/>; tests use it to prove that.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunWith<T>(GemmPath path, int tasks, bool transA, bool transB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -287,6 +288,7 @@ internal static unsafe class Gemm
         }
 
         /// <summary>C[chunk rows, j0..j1]: op(A)'s rows are packed in Shared; pack this unit's columns of op(B).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Columns(int j0, int j1, PackBuffers<T, TK> buffers)
         {
             int i0 = SharedStart, rows = SharedLength;
@@ -306,6 +308,7 @@ internal static unsafe class Gemm
         }
 
         /// <summary>C[i0..i1, chunk columns]: op(B)'s columns are packed in Shared; pack this unit's rows of op(A).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Rows(int i0, int i1, PackBuffers<T, TK> buffers)
         {
             int j0 = SharedStart, cols = SharedLength;
@@ -349,7 +352,7 @@ internal static unsafe class Gemm
                         // Raw sums into the scratch tile (times 1, exact), then the kernel's own rounding per element.
                         if (2 * cols <= nr) TK.TileNarrow(kc, aPanel, bPanel, tile);
                         else TK.Tile(kc, aPanel, bPanel, tile, nr, T.One, T.Zero, GemmStore.Scale);
-                        for (int r = 0; r < rows; r++) TK.MergeRow(tile + r * nr, cTile + r * Ldc, cols, Alpha, Beta, mode);
+                        TK.MergeTile(tile, cTile, Ldc, rows, cols, Alpha, Beta, mode);
                     }
                 }
             }

@@ -44,10 +44,11 @@ internal unsafe interface IGemmKernel<T> where T : unmanaged
     static abstract void TileNarrow(int kc, T* a, T* b, T* tile);
 
     /// <summary>
-    /// Stores the first <paramref name="cols"/> raw sums of one scratch row into a row of C as
-    /// <paramref name="mode"/> says, rounding exactly as <see cref="Tile"/>'s own store does (for edge tiles).
+    /// Stores the top-left <paramref name="rows"/> x <paramref name="cols"/> raw sums of the scratch tile
+    /// (leading dimension NR) into C as <paramref name="mode"/> says, rounding exactly as <see cref="Tile"/>'s
+    /// own store does (for edge tiles).
     /// </summary>
-    static abstract void MergeRow(T* src, T* dst, int cols, T alpha, T beta, GemmStore mode);
+    static abstract void MergeTile(T* tile, T* c, nint ldc, int rows, int cols, T alpha, T beta, GemmStore mode);
 }
 
 /// <summary>
@@ -145,30 +146,34 @@ internal readonly unsafe struct Avx2Float6x16 : IGemmKernel<float>
         }
     }
 
-    public static void MergeRow(float* src, float* dst, int cols, float alpha, float beta, GemmStore mode)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MergeTile(float* tile, float* c, nint ldc, int rows, int cols, float alpha, float beta, GemmStore mode)
     {
         var va = Vector256.Create(alpha);
         var vb = Vector256.Create(beta);
-        int j = 0;
-        for (; j + 8 <= cols; j += 8)
+        for (int r = 0; r < rows; r++, tile += NR, c += ldc)
         {
-            var x = Avx.LoadVector256(src + j);
-            var r = mode switch
+            int j = 0;
+            for (; j + 8 <= cols; j += 8)
             {
-                GemmStore.Scale => Avx.Multiply(va, x),
-                GemmStore.ScaleAdd => Fma.MultiplyAdd(va, x, Avx.Multiply(vb, Avx.LoadVector256(dst + j))),
-                _ => Fma.MultiplyAdd(va, x, Avx.LoadVector256(dst + j)),
-            };
-            Avx.Store(dst + j, r);
+                var x = Avx.LoadVector256(tile + j);
+                var y = mode switch
+                {
+                    GemmStore.Scale => Avx.Multiply(va, x),
+                    GemmStore.ScaleAdd => Fma.MultiplyAdd(va, x, Avx.Multiply(vb, Avx.LoadVector256(c + j))),
+                    _ => Fma.MultiplyAdd(va, x, Avx.LoadVector256(c + j)),
+                };
+                Avx.Store(c + j, y);
+            }
+            // Scalar FMA rounds once, as the vector FMA does per lane.
+            for (; j < cols; j++)
+                c[j] = mode switch
+                {
+                    GemmStore.Scale => alpha * tile[j],
+                    GemmStore.ScaleAdd => MathF.FusedMultiplyAdd(alpha, tile[j], beta * c[j]),
+                    _ => MathF.FusedMultiplyAdd(alpha, tile[j], c[j]),
+                };
         }
-        // Scalar FMA rounds once, as the vector FMA does per lane.
-        for (; j < cols; j++)
-            dst[j] = mode switch
-            {
-                GemmStore.Scale => alpha * src[j],
-                GemmStore.ScaleAdd => MathF.FusedMultiplyAdd(alpha, src[j], beta * dst[j]),
-                _ => MathF.FusedMultiplyAdd(alpha, src[j], dst[j]),
-            };
     }
 }
 
@@ -264,29 +269,34 @@ internal readonly unsafe struct Avx2Double6x8 : IGemmKernel<double>
         }
     }
 
-    public static void MergeRow(double* src, double* dst, int cols, double alpha, double beta, GemmStore mode)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MergeTile(double* tile, double* c, nint ldc, int rows, int cols, double alpha, double beta, GemmStore mode)
     {
         var va = Vector256.Create(alpha);
         var vb = Vector256.Create(beta);
-        int j = 0;
-        for (; j + 4 <= cols; j += 4)
+        for (int r = 0; r < rows; r++, tile += NR, c += ldc)
         {
-            var x = Avx.LoadVector256(src + j);
-            var r = mode switch
+            int j = 0;
+            for (; j + 4 <= cols; j += 4)
             {
-                GemmStore.Scale => Avx.Multiply(va, x),
-                GemmStore.ScaleAdd => Fma.MultiplyAdd(va, x, Avx.Multiply(vb, Avx.LoadVector256(dst + j))),
-                _ => Fma.MultiplyAdd(va, x, Avx.LoadVector256(dst + j)),
-            };
-            Avx.Store(dst + j, r);
+                var x = Avx.LoadVector256(tile + j);
+                var y = mode switch
+                {
+                    GemmStore.Scale => Avx.Multiply(va, x),
+                    GemmStore.ScaleAdd => Fma.MultiplyAdd(va, x, Avx.Multiply(vb, Avx.LoadVector256(c + j))),
+                    _ => Fma.MultiplyAdd(va, x, Avx.LoadVector256(c + j)),
+                };
+                Avx.Store(c + j, y);
+            }
+            // Scalar FMA rounds once, as the vector FMA does per lane.
+            for (; j < cols; j++)
+                c[j] = mode switch
+                {
+                    GemmStore.Scale => alpha * tile[j],
+                    GemmStore.ScaleAdd => Math.FusedMultiplyAdd(alpha, tile[j], beta * c[j]),
+                    _ => Math.FusedMultiplyAdd(alpha, tile[j], c[j]),
+                };
         }
-        for (; j < cols; j++)
-            dst[j] = mode switch
-            {
-                GemmStore.Scale => alpha * src[j],
-                GemmStore.ScaleAdd => Math.FusedMultiplyAdd(alpha, src[j], beta * dst[j]),
-                _ => Math.FusedMultiplyAdd(alpha, src[j], dst[j]),
-            };
     }
 }
 
@@ -302,6 +312,7 @@ internal readonly unsafe struct PortableKernel<T> : IGemmKernel<T> where T : unm
     public static int MC => 128;
     public static int NC => 2048;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile(int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta, GemmStore mode)
     {
         int w = Vector<T>.Count;
@@ -332,6 +343,7 @@ internal readonly unsafe struct PortableKernel<T> : IGemmKernel<T> where T : unm
         StoreRow(c, w, c30, c31, va, vb, mode);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void TileNarrow(int kc, T* a, T* b, T* tile)
     {
         int w = Vector<T>.Count;
@@ -372,15 +384,17 @@ internal readonly unsafe struct PortableKernel<T> : IGemmKernel<T> where T : unm
         }
     }
 
-    public static void MergeRow(T* src, T* dst, int cols, T alpha, T beta, GemmStore mode)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MergeTile(T* tile, T* c, nint ldc, int rows, int cols, T alpha, T beta, GemmStore mode)
     {
         // Element-wise, so the separate multiply and add round exactly as the vector store's lanes do.
-        for (int j = 0; j < cols; j++)
-            dst[j] = mode switch
-            {
-                GemmStore.Scale => alpha * src[j],
-                GemmStore.ScaleAdd => alpha * src[j] + beta * dst[j],
-                _ => alpha * src[j] + dst[j],
-            };
+        for (int r = 0; r < rows; r++, tile += NR, c += ldc)
+            for (int j = 0; j < cols; j++)
+                c[j] = mode switch
+                {
+                    GemmStore.Scale => alpha * tile[j],
+                    GemmStore.ScaleAdd => alpha * tile[j] + beta * c[j],
+                    _ => alpha * tile[j] + c[j],
+                };
     }
 }
