@@ -170,6 +170,11 @@ internal static unsafe class Gemm
         int chunk = Math.Max(step, SharedCapacity / k / step * step);
         int cutPanels = (cutLength + cutStep - 1) / cutStep;
         job.Units = Math.Max(1, Math.Min(tasks, cutPanels));
+        // Packing pays for itself only when a panel is reused: each A element is used once per column panel,
+        // each B element once per row panel. With two column panels (or four row panels) or fewer, the
+        // kernel reads the operand in place instead (B only when stored untransposed: rows of NR values).
+        job.DirectA = !job.ShareA && (n + TK.NR - 1) / TK.NR <= 2;
+        job.DirectB = job.ShareA && !transB && (m + TK.MR - 1) / TK.MR <= 4;
         job.CutPanels = cutPanels;
         job.CutLength = cutLength;
         Action<int>? body = null;
@@ -260,7 +265,7 @@ internal static unsafe class Gemm
     /// <summary>One product's parameters, shared by its units (each unit owns a rectangle of C).</summary>
     private sealed class Job<T, TK> where T : unmanaged, IFloatingPointIeee754<T> where TK : IGemmKernel<T>
     {
-        public bool TransA, TransB, ShareA;
+        public bool TransA, TransB, ShareA, DirectA, DirectB;
         public int K, KSlices, Units, CutPanels, CutLength;
         public int SharedStart, SharedLength, SharedRounded;
         public T Alpha, Beta;
@@ -287,41 +292,82 @@ internal static unsafe class Gemm
             else Rows(c0, c1, buffers);
         }
 
-        /// <summary>C[chunk rows, j0..j1]: op(A)'s rows are packed in Shared; pack this unit's columns of op(B).</summary>
+        /// <summary>C[chunk rows, j0..j1]: op(A)'s rows are packed in Shared; this unit's columns of op(B) are packed
+        /// per slice, or read in place when few row panels would reuse them (DirectB).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Columns(int j0, int j1, PackBuffers<T, TK> buffers)
         {
-            int i0 = SharedStart, rows = SharedLength;
+            int i0 = SharedStart, rows = SharedLength, nr = TK.NR;
             for (int jc = j0; jc < j1; jc += TK.NC)
             {
                 int nc = Math.Min(TK.NC, j1 - jc);
                 for (int s = 0; s < KSlices; s++)
                 {
                     var (pc, kc) = Slice(s);
-                    GemmPacking.PackB<T, TK>(TransB, TransB ? B + jc * Ldb + pc : B + pc * Ldb + jc, Ldb, kc, nc, buffers.B);
+                    Panels b;
+                    if (DirectB)
+                    {
+                        // op(B) = B here: row p of a column panel is nr contiguous values, ldb apart.
+                        T* origin = B + pc * Ldb + jc;
+                        int full = nc / nr * nr;
+                        T* edge = null;
+                        if (full < nc)
+                        {
+                            GemmPacking.PackB<T, TK>(false, origin + full, Ldb, kc, nc - full, buffers.B);
+                            edge = buffers.B;
+                        }
+                        b = new Panels(origin, 0, Ldb, nr, edge);
+                    }
+                    else
+                    {
+                        GemmPacking.PackB<T, TK>(TransB, TransB ? B + jc * Ldb + pc : B + pc * Ldb + jc, Ldb, kc, nc, buffers.B);
+                        b = new Panels(buffers.B, 0, nr, nr * kc, null);
+                    }
                     var mode = StoreMode(s);
                     T* aSlice = Shared + pc * SharedRounded;
                     for (int ic = 0; ic < rows; ic += TK.MC)
-                        Macro(Math.Min(TK.MC, rows - ic), nc, kc, aSlice + ic * kc, buffers.B, C + (i0 + ic) * Ldc + jc, mode, buffers.Tile);
+                    {
+                        var a = new Panels(aSlice + ic * kc, 1, TK.MR, TK.MR * kc, null);
+                        Macro(Math.Min(TK.MC, rows - ic), nc, kc, a, b, C + (i0 + ic) * Ldc + jc, mode, buffers.Tile);
+                    }
                 }
             }
         }
 
-        /// <summary>C[i0..i1, chunk columns]: op(B)'s columns are packed in Shared; pack this unit's rows of op(A).</summary>
+        /// <summary>C[i0..i1, chunk columns]: op(B)'s columns are packed in Shared; this unit's rows of op(A) are packed
+        /// per slice, or read in place when few column panels would reuse them (DirectA).</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Rows(int i0, int i1, PackBuffers<T, TK> buffers)
         {
-            int j0 = SharedStart, cols = SharedLength;
+            int j0 = SharedStart, cols = SharedLength, mr = TK.MR;
             for (int s = 0; s < KSlices; s++)
             {
                 var (pc, kc) = Slice(s);
                 var mode = StoreMode(s);
-                T* bSlice = Shared + pc * SharedRounded;
+                var b = new Panels(Shared + pc * SharedRounded, 0, TK.NR, TK.NR * kc, null);
                 for (int ic = i0; ic < i1; ic += TK.MC)
                 {
                     int mc = Math.Min(TK.MC, i1 - ic);
-                    GemmPacking.PackA<T, TK>(TransA, TransA ? A + pc * Lda + ic : A + ic * Lda + pc, Lda, mc, kc, buffers.A);
-                    Macro(mc, cols, kc, buffers.A, bSlice, C + ic * Ldc + j0, mode, buffers.Tile);
+                    T* origin = TransA ? A + pc * Lda + ic : A + ic * Lda + pc;
+                    Panels a;
+                    if (DirectA)
+                    {
+                        // op(A)(r, p) in place: rows lda apart (or adjacent when A is stored transposed).
+                        int full = mc / mr * mr;
+                        T* edge = null;
+                        if (full < mc)
+                        {
+                            GemmPacking.PackA<T, TK>(TransA, TransA ? origin + full : origin + full * Lda, Lda, mc - full, kc, buffers.A);
+                            edge = buffers.A;
+                        }
+                        a = TransA ? new Panels(origin, 1, Lda, mr, edge) : new Panels(origin, Lda, 1, mr * Lda, edge);
+                    }
+                    else
+                    {
+                        GemmPacking.PackA<T, TK>(TransA, origin, Lda, mc, kc, buffers.A);
+                        a = new Panels(buffers.A, 1, mr, mr * kc, null);
+                    }
+                    Macro(mc, cols, kc, a, b, C + ic * Ldc + j0, mode, buffers.Tile);
                 }
             }
         }
@@ -329,29 +375,46 @@ internal static unsafe class Gemm
         private GemmStore StoreMode(int slice) =>
             slice > 0 ? GemmStore.Accumulate : Beta == T.Zero ? GemmStore.Scale : GemmStore.ScaleAdd;
 
+        /// <summary>
+        /// Where a macro-kernel's micro-panels live: panel q starts at Origin + q Stride, with A(r, p) at
+        /// Row r + Step p from there (A) or B(p, j) at Step p + j (B). A partial last panel read in place
+        /// cannot be zero-padded, so it comes from Edge (packed) when Edge is set.
+        /// </summary>
+        private readonly struct Panels(T* origin, nint row, nint step, nint stride, T* edge)
+        {
+            public readonly T* Origin = origin, Edge = edge;
+            public readonly nint Row = row, Step = step, Stride = stride;
+        }
+
         /// <summary>The two loops around the micro-kernel: NR-column panels outside (kept in L1), MR-row panels inside.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Macro(int mc, int nc, int kc, T* packA, T* packB, T* c, GemmStore mode, T* tile)
+        private void Macro(int mc, int nc, int kc, in Panels a, in Panels b, T* c, GemmStore mode, T* tile)
         {
             int mr = TK.MR, nr = TK.NR;
-            for (int jr = 0; jr < nc; jr += nr)
+            T* bPanel = b.Origin;
+            for (int jr = 0; jr < nc; jr += nr, bPanel += b.Stride)
             {
                 int cols = Math.Min(nr, nc - jr);
-                T* bPanel = packB + jr * kc;
-                for (int ir = 0; ir < mc; ir += mr)
+                T* bp = bPanel;
+                nint bStep = b.Step;
+                if (cols < nr && b.Edge != null) { bp = b.Edge; bStep = nr; }
+                T* aPanel = a.Origin;
+                for (int ir = 0; ir < mc; ir += mr, aPanel += a.Stride)
                 {
                     int rows = Math.Min(mr, mc - ir);
-                    T* aPanel = packA + ir * kc;
+                    T* ap = aPanel;
+                    nint aRow = a.Row, aStep = a.Step;
+                    if (rows < mr && a.Edge != null) { ap = a.Edge; aRow = 1; aStep = mr; }
                     T* cTile = c + ir * Ldc + jr;
                     if (rows == mr && cols == nr)
                     {
-                        TK.Tile(kc, aPanel, bPanel, cTile, Ldc, Alpha, Beta, mode);
+                        TK.Tile(kc, ap, aRow, aStep, bp, bStep, cTile, Ldc, Alpha, Beta, mode);
                     }
                     else
                     {
                         // Raw sums into the scratch tile (times 1, exact), then the kernel's own rounding per element.
-                        if (2 * cols <= nr) TK.TileNarrow(kc, aPanel, bPanel, tile);
-                        else TK.Tile(kc, aPanel, bPanel, tile, nr, T.One, T.Zero, GemmStore.Scale);
+                        if (2 * cols <= nr) TK.TileNarrow(kc, ap, aRow, aStep, bp, bStep, tile);
+                        else TK.Tile(kc, ap, aRow, aStep, bp, bStep, tile, nr, T.One, T.Zero, GemmStore.Scale);
                         TK.MergeTile(tile, cTile, Ldc, rows, cols, Alpha, Beta, mode);
                     }
                 }
