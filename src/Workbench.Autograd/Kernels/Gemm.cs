@@ -32,12 +32,16 @@ internal enum GemmPath
 /// of k alone) and on the kernel's fixed summation order (increasing p within a slice, slices in increasing
 /// order), never on how C was cut or which thread ran which unit: results are bit-identical whatever the thread
 /// count or scheduling. Edge tiles run the kernel on zero-padded panels into a scratch tile and are merged with
-/// the same rounding as the kernel's own store.
+/// the same rounding as the kernel's own store; an operand read in place rather than packed feeds the kernel
+/// the same values in the same order.
 /// </para>
 /// </remarks>
 internal static unsafe class Gemm
 {
-    /// <summary>Below this many multiply-adds (m n k) a product runs on the calling thread: waking a worker costs more.</summary>
+    /// <summary>
+    /// Below this many multiply-adds (m n k, about 5 microseconds of one core) a product runs on the calling
+    /// thread: handing work to a helper costs more than it saves.
+    /// </summary>
     public const long ParallelThreshold = 1L << 18;
 
     /// <summary>
@@ -51,23 +55,23 @@ internal static unsafe class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long work = (long)m * n * k;
-        int tasks = work < ParallelThreshold || Environment.ProcessorCount == 1 ? 1 : Environment.ProcessorCount * UnitsPerCore;
-        RunWith(GemmPath.Best, tasks, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        int units = work < ParallelThreshold || Environment.ProcessorCount == 1 ? 1 : Environment.ProcessorCount * UnitsPerCore;
+        RunWith(GemmPath.Best, units, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
     /// <summary>
     /// <see cref="Run"/> with the kernel family and the number of units C is cut into chosen explicitly:
     /// 1 runs on the calling thread alone, more also on thread-pool helpers.
-    /// The result does not depend on <paramref name="tasks"/>; tests use it to prove that.
+    /// The result does not depend on <paramref name="units"/>; tests use it to prove that.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunWith<T>(GemmPath path, int tasks, bool transA, bool transB, int m, int n, int k, T alpha,
+    public static void RunWith<T>(GemmPath path, int units, bool transA, bool transB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         if (m == 0 || n == 0) return;
-        if (tasks < 1) throw new ArgumentOutOfRangeException(nameof(tasks), $"gemm: tasks must be at least 1 but is {tasks}.");
+        if (units < 1) throw new ArgumentOutOfRangeException(nameof(units), $"gemm: units must be at least 1 but is {units}.");
 
         fixed (T* pa = a)
         fixed (T* pb = b)
@@ -80,13 +84,13 @@ internal static unsafe class Gemm
             }
             bool best = path == GemmPath.Best;
             if (typeof(T) == typeof(float) && best && Avx2Float6x16.IsSupported)
-                Drive<float, Avx2Float6x16>(tasks, transA, transB, m, n, k, Unsafe.As<T, float>(ref alpha), (float*)pa, lda,
+                Drive<float, Avx2Float6x16>(units, transA, transB, m, n, k, Unsafe.As<T, float>(ref alpha), (float*)pa, lda,
                     (float*)pb, ldb, Unsafe.As<T, float>(ref beta), (float*)pc, ldc);
             else if (typeof(T) == typeof(double) && best && Avx2Double6x8.IsSupported)
-                Drive<double, Avx2Double6x8>(tasks, transA, transB, m, n, k, Unsafe.As<T, double>(ref alpha), (double*)pa, lda,
+                Drive<double, Avx2Double6x8>(units, transA, transB, m, n, k, Unsafe.As<T, double>(ref alpha), (double*)pa, lda,
                     (double*)pb, ldb, Unsafe.As<T, double>(ref beta), (double*)pc, ldc);
             else
-                Drive<T, PortableKernel<T>>(tasks, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+                Drive<T, PortableKernel<T>>(units, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
         }
     }
 
@@ -151,7 +155,7 @@ internal static unsafe class Gemm
     /// The shared operand is packed in chunks of at most <see cref="SharedCapacity"/> values.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Drive<T, TK>(int tasks, bool transA, bool transB, int m, int n, int k, T alpha,
+    private static void Drive<T, TK>(int units, bool transA, bool transB, int m, int n, int k, T alpha,
         T* a, nint lda, T* b, nint ldb, T beta, T* c, nint ldc)
         where T : unmanaged, IFloatingPointIeee754<T> where TK : IGemmKernel<T>
     {
@@ -169,7 +173,7 @@ internal static unsafe class Gemm
         // Chunk of the shared dimension whose packed operand (chunk x k) fits the shared buffer's capacity.
         int chunk = Math.Max(step, SharedCapacity / k / step * step);
         int cutPanels = (cutLength + cutStep - 1) / cutStep;
-        job.Units = Math.Max(1, Math.Min(tasks, cutPanels));
+        job.Units = Math.Max(1, Math.Min(units, cutPanels));
         // Packing pays for itself only when a panel is reused: each A element is used once per column panel,
         // each B element once per row panel. With two column panels (or four row panels) or fewer, the
         // kernel reads the operand in place instead (B only when stored untransposed: rows of NR values).
@@ -217,6 +221,7 @@ internal static unsafe class Gemm
         private readonly int _count;
         private int _next;
         private int _unfinished;
+        private Exception? _error;
 
         private UnitDispatch(Action<int> body, int count)
         {
@@ -231,13 +236,19 @@ internal static unsafe class Gemm
             int helpers = Math.Min(count, Environment.ProcessorCount) - 1;
             for (int h = 0; h < helpers; h++) ThreadPool.UnsafeQueueUserWorkItem(dispatch, preferLocal: false);
             dispatch.Drain();
-            if (Volatile.Read(ref dispatch._unfinished) == 0) return;
+            if (Volatile.Read(ref dispatch._unfinished) == 0)
+            {
+                if (dispatch._error is { } failed) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
+                return;
+            }
             var spin = new SpinWait();
             for (int i = 0; i < SpinsBeforeBlocking && Volatile.Read(ref dispatch._unfinished) > 0; i++) spin.SpinOnce(sleep1Threshold: -1);
             lock (dispatch)
             {
                 while (Volatile.Read(ref dispatch._unfinished) > 0) Monitor.Wait(dispatch);
             }
+            // Rethrown only once no unit runs any more: the operands are pinned only until the caller returns.
+            if (dispatch._error is { } error) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
         }
 
         void IThreadPoolWorkItem.Execute() => Drain();
@@ -247,10 +258,21 @@ internal static unsafe class Gemm
             int unit;
             while ((unit = Interlocked.Increment(ref _next) - 1) < _count)
             {
-                _body(unit);
-                if (Interlocked.Decrement(ref _unfinished) == 0)
+                try
                 {
-                    lock (this) Monitor.PulseAll(this);
+                    _body(unit);
+                }
+                catch (Exception e)
+                {
+                    // Kept for the caller (an exception escaping a pool thread would end the process).
+                    Interlocked.CompareExchange(ref _error, e, null);
+                }
+                finally
+                {
+                    if (Interlocked.Decrement(ref _unfinished) == 0)
+                    {
+                        lock (this) Monitor.PulseAll(this);
+                    }
                 }
             }
         }

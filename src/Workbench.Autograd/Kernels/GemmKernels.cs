@@ -58,7 +58,7 @@ internal unsafe interface IGemmKernel<T> where T : unmanaged
 /// A value (15 of the 16 ymm registers), 12 FMAs per 8 loads, which keeps both Zen3 FMA pipes busy.
 /// Blocking for Zen3 (32 KiB L1d, 512 KiB L2 per core): a KC x 16 B micro-panel is 16 KiB at KC = 256 (half of
 /// L1, the rest for the streaming A micro-panel and C); the MC x KC A block is 144 KiB at MC = 144 (under a
-/// third of L2, leaving room for the B panel slice being streamed); a KC x NC B block is 4 MiB at NC = 4096 (L3).
+/// third of L2, leaving room for the B panel slice being streamed); a KC x NC B block is 2 MiB at NC = 2048 (L3).
 /// </summary>
 internal readonly unsafe struct Avx2Float6x16 : IGemmKernel<float>
 {
@@ -67,7 +67,7 @@ internal readonly unsafe struct Avx2Float6x16 : IGemmKernel<float>
     public static int NR => 16;
     public static int KC => 256;
     public static int MC => 144;
-    public static int NC => 4096;
+    public static int NC => 2048;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta, GemmStore mode)
@@ -183,7 +183,8 @@ internal readonly unsafe struct Avx2Float6x16 : IGemmKernel<float>
 
 /// <summary>
 /// float64, AVX2 + FMA: 6 x 8 tile in 12 ymm accumulators (4 doubles each), the float kernel's shape at half
-/// the width. A KC x 8 B micro-panel is 16 KiB at KC = 256; the MC x KC A block is 144 KiB at MC = 72.
+/// the width. A KC x 8 B micro-panel is 16 KiB at KC = 256; the MC x KC A block is 144 KiB at MC = 72; the
+/// KC x NC B block is 2 MiB at NC = 1024.
 /// </summary>
 internal readonly unsafe struct Avx2Double6x8 : IGemmKernel<double>
 {
@@ -192,7 +193,7 @@ internal readonly unsafe struct Avx2Double6x8 : IGemmKernel<double>
     public static int NR => 8;
     public static int KC => 256;
     public static int MC => 72;
-    public static int NC => 2048;
+    public static int NC => 1024;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile(int kc, double* a, nint aRow, nint aStep, double* b, nint bStep, double* c, nint ldc, double alpha, double beta, GemmStore mode)
