@@ -6,9 +6,10 @@ namespace Workbench.Autograd;
 
 /// <summary>
 /// Copies blocks of op(A) and op(B) into the contiguous panel layouts the micro-kernels stream through
-/// (Goto and van de Geijn 2008, sec. 4.2). The transposes of A and B are absorbed here: the kernels only
-/// ever see packed panels, so all four transpose combinations run the same kernel and no whole-matrix
-/// transposed copy is made. Panels are zero-padded past the matrix edge so edge tiles run the full kernel.
+/// (Goto and van de Geijn 2008, sec. 4.2). The transposes of A and B are absorbed here (or, for an operand
+/// the driver reads in place, in the strides it hands the kernel), so all four transpose combinations run the
+/// same kernel and no whole-matrix transposed copy is made. Panels are zero-padded past the matrix edge so
+/// edge tiles run the full kernel.
 /// </summary>
 internal static unsafe class GemmPacking
 {
