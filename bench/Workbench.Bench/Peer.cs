@@ -21,16 +21,22 @@ public sealed class Peer
     private Peer(string python) => Python = python;
 
     /// <summary>
-    /// The first of $WORKBENCH_PYTHON, /usr/bin/python3 (where Debian's python3-torch lives) and python3 on PATH
-    /// that imports torch.
+    /// $WORKBENCH_PYTHON when it is set (and then only it); otherwise the first of /usr/bin/python3 (where
+    /// Debian's python3-torch lives) and python3 on PATH that imports torch.
     /// </summary>
     public static Peer Find()
     {
         var candidates = new List<string>();
         var configured = Environment.GetEnvironmentVariable("WORKBENCH_PYTHON");
-        if (!string.IsNullOrWhiteSpace(configured)) candidates.Add(configured);
-        if (File.Exists("/usr/bin/python3")) candidates.Add("/usr/bin/python3");
-        candidates.Add("python3");
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            candidates.Add(configured);
+        }
+        else
+        {
+            if (File.Exists("/usr/bin/python3")) candidates.Add("/usr/bin/python3");
+            candidates.Add("python3");
+        }
 
         var tried = new List<string>();
         foreach (var python in candidates.Distinct())

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 
 namespace Workbench.Autograd;
@@ -32,12 +34,16 @@ internal enum GemmPath
 /// of k alone) and on the kernel's fixed summation order (increasing p within a slice, slices in increasing
 /// order), never on how C was cut or which thread ran which unit: results are bit-identical whatever the thread
 /// count or scheduling. Edge tiles run the kernel on zero-padded panels into a scratch tile and are merged with
-/// the same rounding as the kernel's own store.
+/// the same rounding as the kernel's own store; an operand read in place rather than packed feeds the kernel
+/// the same values in the same order.
 /// </para>
 /// </remarks>
 internal static unsafe class Gemm
 {
-    /// <summary>Below this many multiply-adds (m n k) a product runs on the calling thread: waking a worker costs more.</summary>
+    /// <summary>
+    /// Below this many multiply-adds (m n k, about 5 microseconds of one core) a product runs on the calling
+    /// thread: handing work to a helper costs more than it saves.
+    /// </summary>
     public const long ParallelThreshold = 1L << 18;
 
     /// <summary>
@@ -51,22 +57,23 @@ internal static unsafe class Gemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long work = (long)m * n * k;
-        int tasks = work < ParallelThreshold || Environment.ProcessorCount == 1 ? 1 : Environment.ProcessorCount * UnitsPerCore;
-        RunWith(GemmPath.Best, tasks, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        int units = work < ParallelThreshold || Environment.ProcessorCount == 1 ? 1 : Environment.ProcessorCount * UnitsPerCore;
+        RunWith(GemmPath.Best, units, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
     /// <summary>
     /// <see cref="Run"/> with the kernel family and the number of units C is cut into chosen explicitly:
     /// 1 runs on the calling thread alone, more also on thread-pool helpers.
-    /// The result does not depend on <paramref name="tasks"/>; tests use it to prove that.
+    /// The result does not depend on <paramref name="units"/>; tests use it to prove that.
     /// </summary>
-    public static void RunWith<T>(GemmPath path, int tasks, bool transA, bool transB, int m, int n, int k, T alpha,
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunWith<T>(GemmPath path, int units, bool transA, bool transB, int m, int n, int k, T alpha,
         ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         if (m == 0 || n == 0) return;
-        if (tasks < 1) throw new ArgumentOutOfRangeException(nameof(tasks), $"gemm: tasks must be at least 1 but is {tasks}.");
+        if (units < 1) throw new ArgumentOutOfRangeException(nameof(units), $"gemm: units must be at least 1 but is {units}.");
 
         fixed (T* pa = a)
         fixed (T* pb = b)
@@ -79,13 +86,13 @@ internal static unsafe class Gemm
             }
             bool best = path == GemmPath.Best;
             if (typeof(T) == typeof(float) && best && Avx2Float6x16.IsSupported)
-                Drive<float, Avx2Float6x16>(tasks, transA, transB, m, n, k, Unsafe.As<T, float>(ref alpha), (float*)pa, lda,
+                Drive<float, Avx2Float6x16>(units, transA, transB, m, n, k, Unsafe.As<T, float>(ref alpha), (float*)pa, lda,
                     (float*)pb, ldb, Unsafe.As<T, float>(ref beta), (float*)pc, ldc);
             else if (typeof(T) == typeof(double) && best && Avx2Double6x8.IsSupported)
-                Drive<double, Avx2Double6x8>(tasks, transA, transB, m, n, k, Unsafe.As<T, double>(ref alpha), (double*)pa, lda,
+                Drive<double, Avx2Double6x8>(units, transA, transB, m, n, k, Unsafe.As<T, double>(ref alpha), (double*)pa, lda,
                     (double*)pb, ldb, Unsafe.As<T, double>(ref beta), (double*)pc, ldc);
             else
-                Drive<T, PortableKernel<T>>(tasks, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+                Drive<T, PortableKernel<T>>(units, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
         }
     }
 
@@ -150,7 +157,7 @@ internal static unsafe class Gemm
     /// The shared operand is packed in chunks of at most <see cref="SharedCapacity"/> values.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Drive<T, TK>(int tasks, bool transA, bool transB, int m, int n, int k, T alpha,
+    private static void Drive<T, TK>(int units, bool transA, bool transB, int m, int n, int k, T alpha,
         T* a, nint lda, T* b, nint ldb, T beta, T* c, nint ldc)
         where T : unmanaged, IFloatingPointIeee754<T> where TK : IGemmKernel<T>
     {
@@ -168,7 +175,12 @@ internal static unsafe class Gemm
         // Chunk of the shared dimension whose packed operand (chunk x k) fits the shared buffer's capacity.
         int chunk = Math.Max(step, SharedCapacity / k / step * step);
         int cutPanels = (cutLength + cutStep - 1) / cutStep;
-        job.Units = Math.Max(1, Math.Min(tasks, cutPanels));
+        job.Units = Math.Max(1, Math.Min(units, cutPanels));
+        // Packing pays for itself only when a panel is reused: each A element is used once per column panel,
+        // each B element once per row panel. With two column panels (or four row panels) or fewer, the
+        // kernel reads the operand in place instead (B only when stored untransposed: rows of NR values).
+        job.DirectA = !job.ShareA && (n + TK.NR - 1) / TK.NR <= 2;
+        job.DirectB = job.ShareA && !transB && (m + TK.MR - 1) / TK.MR <= 4;
         job.CutPanels = cutPanels;
         job.CutLength = cutLength;
         Action<int>? body = null;
@@ -201,16 +213,30 @@ internal static unsafe class Gemm
     /// a helper takes units only when it gets a core, and the caller waits only for units a helper has actually
     /// taken. (Parallel.For also waits until every helper it queued has been picked up by a pool thread, even
     /// when no work is left for it, which on a machine whose other core is busy costs a scheduling delay per call.)
+    /// <para>
+    /// On a machine shared with other work, a helper that takes a unit and is then descheduled makes the caller
+    /// wait for a whole time slice. When a call with helpers took longer than the caller alone would have
+    /// (estimated from the caller's own time per unit), the next calls run on the caller alone, for twice as many
+    /// calls each time this repeats (up to <see cref="MaxSerialStreak"/>); a call where helpers paid off resets
+    /// that. Which thread runs a unit never changes its result, so this changes only the speed.
+    /// </para>
     /// </summary>
     private sealed class UnitDispatch : IThreadPoolWorkItem
     {
         /// <summary>Spins of the waiting caller before it blocks: a helper's last unit is usually about to finish.</summary>
         private const int SpinsBeforeBlocking = 50;
 
+        /// <summary>Longest run of caller-only calls after helpers turned out slower than the caller alone.</summary>
+        private const int MaxSerialStreak = 64;
+
+        private static int s_serialCallsLeft;
+        private static int s_serialStreak;
+
         private readonly Action<int> _body;
         private readonly int _count;
         private int _next;
         private int _unfinished;
+        private Exception? _error;
 
         private UnitDispatch(Action<int> body, int count)
         {
@@ -223,30 +249,71 @@ internal static unsafe class Gemm
         {
             var dispatch = new UnitDispatch(body, count);
             int helpers = Math.Min(count, Environment.ProcessorCount) - 1;
-            for (int h = 0; h < helpers; h++) ThreadPool.UnsafeQueueUserWorkItem(dispatch, preferLocal: false);
-            dispatch.Drain();
-            if (Volatile.Read(ref dispatch._unfinished) == 0) return;
-            var spin = new SpinWait();
-            for (int i = 0; i < SpinsBeforeBlocking && Volatile.Read(ref dispatch._unfinished) > 0; i++) spin.SpinOnce(sleep1Threshold: -1);
-            lock (dispatch)
+            if (Volatile.Read(ref s_serialCallsLeft) > 0)
             {
-                while (Volatile.Read(ref dispatch._unfinished) > 0) Monitor.Wait(dispatch);
+                Interlocked.Decrement(ref s_serialCallsLeft);
+                helpers = 0;
             }
+            for (int h = 0; h < helpers; h++) ThreadPool.UnsafeQueueUserWorkItem(dispatch, preferLocal: false);
+            long start = Stopwatch.GetTimestamp();
+            int own = dispatch.Drain();
+            long drained = Stopwatch.GetTimestamp();
+            if (Volatile.Read(ref dispatch._unfinished) > 0)
+            {
+                var spin = new SpinWait();
+                for (int i = 0; i < SpinsBeforeBlocking && Volatile.Read(ref dispatch._unfinished) > 0; i++) spin.SpinOnce(sleep1Threshold: -1);
+                lock (dispatch)
+                {
+                    while (Volatile.Read(ref dispatch._unfinished) > 0) Monitor.Wait(dispatch);
+                }
+            }
+            if (helpers > 0 && own > 0) Judge(drained - start, Stopwatch.GetTimestamp() - start, own, count);
+            // Rethrown only once no unit runs any more: the operands are pinned only until the caller returns.
+            if (dispatch._error is { } error) ExceptionDispatchInfo.Throw(error);
+        }
+
+        /// <summary>Did the helpers pay off? The caller alone would have taken about its time per unit times all units.</summary>
+        private static void Judge(long ownTicks, long totalTicks, int ownUnits, int units)
+        {
+            if (ownUnits == units || totalTicks * ownUnits <= ownTicks * units)
+            {
+                // The caller did everything (no helper got a core in time, and nothing was waited for), or the
+                // helpers made the call faster.
+                if (ownUnits < units) Volatile.Write(ref s_serialStreak, 0);
+                return;
+            }
+            int streak = Math.Clamp(2 * Volatile.Read(ref s_serialStreak), 1, MaxSerialStreak);
+            Volatile.Write(ref s_serialStreak, streak);
+            Volatile.Write(ref s_serialCallsLeft, streak);
         }
 
         void IThreadPoolWorkItem.Execute() => Drain();
 
-        private void Drain()
+        /// <summary>Takes and runs units until none is left; returns how many this thread ran.</summary>
+        private int Drain()
         {
-            int unit;
+            int unit, ran = 0;
             while ((unit = Interlocked.Increment(ref _next) - 1) < _count)
             {
-                _body(unit);
-                if (Interlocked.Decrement(ref _unfinished) == 0)
+                ran++;
+                try
                 {
-                    lock (this) Monitor.PulseAll(this);
+                    _body(unit);
+                }
+                catch (Exception e)
+                {
+                    // Kept for the caller (an exception escaping a pool thread would end the process).
+                    Interlocked.CompareExchange(ref _error, e, null);
+                }
+                finally
+                {
+                    if (Interlocked.Decrement(ref _unfinished) == 0)
+                    {
+                        lock (this) Monitor.PulseAll(this);
+                    }
                 }
             }
+            return ran;
         }
     }
 
@@ -259,7 +326,7 @@ internal static unsafe class Gemm
     /// <summary>One product's parameters, shared by its units (each unit owns a rectangle of C).</summary>
     private sealed class Job<T, TK> where T : unmanaged, IFloatingPointIeee754<T> where TK : IGemmKernel<T>
     {
-        public bool TransA, TransB, ShareA;
+        public bool TransA, TransB, ShareA, DirectA, DirectB;
         public int K, KSlices, Units, CutPanels, CutLength;
         public int SharedStart, SharedLength, SharedRounded;
         public T Alpha, Beta;
@@ -286,39 +353,82 @@ internal static unsafe class Gemm
             else Rows(c0, c1, buffers);
         }
 
-        /// <summary>C[chunk rows, j0..j1]: op(A)'s rows are packed in Shared; pack this unit's columns of op(B).</summary>
+        /// <summary>C[chunk rows, j0..j1]: op(A)'s rows are packed in Shared; this unit's columns of op(B) are packed
+        /// per slice, or read in place when few row panels would reuse them (DirectB).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Columns(int j0, int j1, PackBuffers<T, TK> buffers)
         {
-            int i0 = SharedStart, rows = SharedLength;
+            int i0 = SharedStart, rows = SharedLength, nr = TK.NR;
             for (int jc = j0; jc < j1; jc += TK.NC)
             {
                 int nc = Math.Min(TK.NC, j1 - jc);
                 for (int s = 0; s < KSlices; s++)
                 {
                     var (pc, kc) = Slice(s);
-                    GemmPacking.PackB<T, TK>(TransB, TransB ? B + jc * Ldb + pc : B + pc * Ldb + jc, Ldb, kc, nc, buffers.B);
+                    Panels b;
+                    if (DirectB)
+                    {
+                        // op(B) = B here: row p of a column panel is nr contiguous values, ldb apart.
+                        T* origin = B + pc * Ldb + jc;
+                        int full = nc / nr * nr;
+                        T* edge = null;
+                        if (full < nc)
+                        {
+                            GemmPacking.PackB<T, TK>(false, origin + full, Ldb, kc, nc - full, buffers.B);
+                            edge = buffers.B;
+                        }
+                        b = new Panels(origin, 0, Ldb, nr, edge);
+                    }
+                    else
+                    {
+                        GemmPacking.PackB<T, TK>(TransB, TransB ? B + jc * Ldb + pc : B + pc * Ldb + jc, Ldb, kc, nc, buffers.B);
+                        b = new Panels(buffers.B, 0, nr, nr * kc, null);
+                    }
                     var mode = StoreMode(s);
                     T* aSlice = Shared + pc * SharedRounded;
                     for (int ic = 0; ic < rows; ic += TK.MC)
-                        Macro(Math.Min(TK.MC, rows - ic), nc, kc, aSlice + ic * kc, buffers.B, C + (i0 + ic) * Ldc + jc, mode, buffers.Tile);
+                    {
+                        var a = new Panels(aSlice + ic * kc, 1, TK.MR, TK.MR * kc, null);
+                        Macro(Math.Min(TK.MC, rows - ic), nc, kc, a, b, C + (i0 + ic) * Ldc + jc, mode, buffers.Tile);
+                    }
                 }
             }
         }
 
-        /// <summary>C[i0..i1, chunk columns]: op(B)'s columns are packed in Shared; pack this unit's rows of op(A).</summary>
+        /// <summary>C[i0..i1, chunk columns]: op(B)'s columns are packed in Shared; this unit's rows of op(A) are packed
+        /// per slice, or read in place when few column panels would reuse them (DirectA).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Rows(int i0, int i1, PackBuffers<T, TK> buffers)
         {
-            int j0 = SharedStart, cols = SharedLength;
+            int j0 = SharedStart, cols = SharedLength, mr = TK.MR;
             for (int s = 0; s < KSlices; s++)
             {
                 var (pc, kc) = Slice(s);
                 var mode = StoreMode(s);
-                T* bSlice = Shared + pc * SharedRounded;
+                var b = new Panels(Shared + pc * SharedRounded, 0, TK.NR, TK.NR * kc, null);
                 for (int ic = i0; ic < i1; ic += TK.MC)
                 {
                     int mc = Math.Min(TK.MC, i1 - ic);
-                    GemmPacking.PackA<T, TK>(TransA, TransA ? A + pc * Lda + ic : A + ic * Lda + pc, Lda, mc, kc, buffers.A);
-                    Macro(mc, cols, kc, buffers.A, bSlice, C + ic * Ldc + j0, mode, buffers.Tile);
+                    T* origin = TransA ? A + pc * Lda + ic : A + ic * Lda + pc;
+                    Panels a;
+                    if (DirectA)
+                    {
+                        // op(A)(r, p) in place: rows lda apart (or adjacent when A is stored transposed).
+                        int full = mc / mr * mr;
+                        T* edge = null;
+                        if (full < mc)
+                        {
+                            GemmPacking.PackA<T, TK>(TransA, TransA ? origin + full : origin + full * Lda, Lda, mc - full, kc, buffers.A);
+                            edge = buffers.A;
+                        }
+                        a = TransA ? new Panels(origin, 1, Lda, mr, edge) : new Panels(origin, Lda, 1, mr * Lda, edge);
+                    }
+                    else
+                    {
+                        GemmPacking.PackA<T, TK>(TransA, origin, Lda, mc, kc, buffers.A);
+                        a = new Panels(buffers.A, 1, mr, mr * kc, null);
+                    }
+                    Macro(mc, cols, kc, a, b, C + ic * Ldc + j0, mode, buffers.Tile);
                 }
             }
         }
@@ -326,30 +436,47 @@ internal static unsafe class Gemm
         private GemmStore StoreMode(int slice) =>
             slice > 0 ? GemmStore.Accumulate : Beta == T.Zero ? GemmStore.Scale : GemmStore.ScaleAdd;
 
+        /// <summary>
+        /// Where a macro-kernel's micro-panels live: panel q starts at Origin + q Stride, with A(r, p) at
+        /// Row r + Step p from there (A) or B(p, j) at Step p + j (B). A partial last panel read in place
+        /// cannot be zero-padded, so it comes from Edge (packed) when Edge is set.
+        /// </summary>
+        private readonly struct Panels(T* origin, nint row, nint step, nint stride, T* edge)
+        {
+            public readonly T* Origin = origin, Edge = edge;
+            public readonly nint Row = row, Step = step, Stride = stride;
+        }
+
         /// <summary>The two loops around the micro-kernel: NR-column panels outside (kept in L1), MR-row panels inside.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void Macro(int mc, int nc, int kc, T* packA, T* packB, T* c, GemmStore mode, T* tile)
+        private void Macro(int mc, int nc, int kc, in Panels a, in Panels b, T* c, GemmStore mode, T* tile)
         {
             int mr = TK.MR, nr = TK.NR;
-            for (int jr = 0; jr < nc; jr += nr)
+            T* bPanel = b.Origin;
+            for (int jr = 0; jr < nc; jr += nr, bPanel += b.Stride)
             {
                 int cols = Math.Min(nr, nc - jr);
-                T* bPanel = packB + jr * kc;
-                for (int ir = 0; ir < mc; ir += mr)
+                T* bp = bPanel;
+                nint bStep = b.Step;
+                if (cols < nr && b.Edge != null) { bp = b.Edge; bStep = nr; }
+                T* aPanel = a.Origin;
+                for (int ir = 0; ir < mc; ir += mr, aPanel += a.Stride)
                 {
                     int rows = Math.Min(mr, mc - ir);
-                    T* aPanel = packA + ir * kc;
+                    T* ap = aPanel;
+                    nint aRow = a.Row, aStep = a.Step;
+                    if (rows < mr && a.Edge != null) { ap = a.Edge; aRow = 1; aStep = mr; }
                     T* cTile = c + ir * Ldc + jr;
                     if (rows == mr && cols == nr)
                     {
-                        TK.Tile(kc, aPanel, bPanel, cTile, Ldc, Alpha, Beta, mode);
+                        TK.Tile(kc, ap, aRow, aStep, bp, bStep, cTile, Ldc, Alpha, Beta, mode);
                     }
                     else
                     {
                         // Raw sums into the scratch tile (times 1, exact), then the kernel's own rounding per element.
-                        if (2 * cols <= nr) TK.TileNarrow(kc, aPanel, bPanel, tile);
-                        else TK.Tile(kc, aPanel, bPanel, tile, nr, T.One, T.Zero, GemmStore.Scale);
-                        for (int r = 0; r < rows; r++) TK.MergeRow(tile + r * nr, cTile + r * Ldc, cols, Alpha, Beta, mode);
+                        if (2 * cols <= nr) TK.TileNarrow(kc, ap, aRow, aStep, bp, bStep, tile);
+                        else TK.Tile(kc, ap, aRow, aStep, bp, bStep, tile, nr, T.One, T.Zero, GemmStore.Scale);
+                        TK.MergeTile(tile, cTile, Ldc, rows, cols, Alpha, Beta, mode);
                     }
                 }
             }

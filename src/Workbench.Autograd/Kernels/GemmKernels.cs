@@ -31,23 +31,26 @@ internal unsafe interface IGemmKernel<T> where T : unmanaged
     static abstract int NC { get; }
 
     /// <summary>
-    /// acc[r, j] = sum over p in [0, kc) of a[p MR + r] b[p NR + j], summed in increasing p, then stored into
-    /// c[r ldc + j] as <paramref name="mode"/> says, for the full MR x NR tile.
+    /// acc[r, j] = sum over p in [0, kc) of A(r, p) B(p, j), summed in increasing p, then stored into
+    /// c[r ldc + j] as <paramref name="mode"/> says, for the full MR x NR tile. A(r, p) = a[r aRow + p aStep]
+    /// and B(p, j) = b[p bStep + j]: a packed panel has aRow = 1, aStep = MR, bStep = NR; the driver may also
+    /// point straight into a row-major operand when packing would cost more than it saves.
     /// </summary>
-    static abstract void Tile(int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta, GemmStore mode);
+    static abstract void Tile(int kc, T* a, nint aRow, nint aStep, T* b, nint bStep, T* c, nint ldc, T alpha, T beta, GemmStore mode);
 
     /// <summary>
     /// The raw sums of <see cref="Tile"/> for the first NR / 2 columns only, written to <paramref name="tile"/>
-    /// (leading dimension NR): for a last column panel with at most NR / 2 real columns, half the work.
+    /// (leading dimension NR): for a last column panel with at most NR / 2 real columns, less work.
     /// Each sum is formed in the same order as in <see cref="Tile"/>, so the result is the same bits.
     /// </summary>
-    static abstract void TileNarrow(int kc, T* a, T* b, T* tile);
+    static abstract void TileNarrow(int kc, T* a, nint aRow, nint aStep, T* b, nint bStep, T* tile);
 
     /// <summary>
-    /// Stores the first <paramref name="cols"/> raw sums of one scratch row into a row of C as
-    /// <paramref name="mode"/> says, rounding exactly as <see cref="Tile"/>'s own store does (for edge tiles).
+    /// Stores the top-left <paramref name="rows"/> x <paramref name="cols"/> raw sums of the scratch tile
+    /// (leading dimension NR) into C as <paramref name="mode"/> says, rounding exactly as <see cref="Tile"/>'s
+    /// own store does (for edge tiles).
     /// </summary>
-    static abstract void MergeRow(T* src, T* dst, int cols, T alpha, T beta, GemmStore mode);
+    static abstract void MergeTile(T* tile, T* c, nint ldc, int rows, int cols, T alpha, T beta, GemmStore mode);
 }
 
 /// <summary>
@@ -55,7 +58,7 @@ internal unsafe interface IGemmKernel<T> where T : unmanaged
 /// A value (15 of the 16 ymm registers), 12 FMAs per 8 loads, which keeps both Zen3 FMA pipes busy.
 /// Blocking for Zen3 (32 KiB L1d, 512 KiB L2 per core): a KC x 16 B micro-panel is 16 KiB at KC = 256 (half of
 /// L1, the rest for the streaming A micro-panel and C); the MC x KC A block is 144 KiB at MC = 144 (under a
-/// third of L2, leaving room for the B panel slice being streamed); a KC x NC B block is 4 MiB at NC = 4096 (L3).
+/// third of L2, leaving room for the B panel slice being streamed); a KC x NC B block is 2 MiB at NC = 2048 (L3).
 /// </summary>
 internal readonly unsafe struct Avx2Float6x16 : IGemmKernel<float>
 {
@@ -64,11 +67,12 @@ internal readonly unsafe struct Avx2Float6x16 : IGemmKernel<float>
     public static int NR => 16;
     public static int KC => 256;
     public static int MC => 144;
-    public static int NC => 4096;
+    public static int NC => 2048;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta, GemmStore mode)
+    public static void Tile(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* c, nint ldc, float alpha, float beta, GemmStore mode)
     {
+        nint r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow;
         Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero;
         Vector256<float> c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero;
         Vector256<float> c20 = Vector256<float>.Zero, c21 = Vector256<float>.Zero;
@@ -77,22 +81,22 @@ internal readonly unsafe struct Avx2Float6x16 : IGemmKernel<float>
         Vector256<float> c50 = Vector256<float>.Zero, c51 = Vector256<float>.Zero;
         for (int p = 0; p < kc; p++)
         {
-            var b0 = Avx.LoadAlignedVector256(b);
-            var b1 = Avx.LoadAlignedVector256(b + 8);
+            var b0 = Avx.LoadVector256(b);
+            var b1 = Avx.LoadVector256(b + 8);
             var av = Avx.BroadcastScalarToVector256(a);
             c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
-            av = Avx.BroadcastScalarToVector256(a + 1);
+            av = Avx.BroadcastScalarToVector256(a + aRow);
             c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
-            av = Avx.BroadcastScalarToVector256(a + 2);
+            av = Avx.BroadcastScalarToVector256(a + r2);
             c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
-            av = Avx.BroadcastScalarToVector256(a + 3);
+            av = Avx.BroadcastScalarToVector256(a + r3);
             c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
-            av = Avx.BroadcastScalarToVector256(a + 4);
+            av = Avx.BroadcastScalarToVector256(a + r4);
             c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
-            av = Avx.BroadcastScalarToVector256(a + 5);
+            av = Avx.BroadcastScalarToVector256(a + r5);
             c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
-            a += 6;
-            b += 16;
+            a += aStep;
+            b += bStep;
         }
         var va = Vector256.Create(alpha);
         var vb = Vector256.Create(beta);
@@ -105,21 +109,22 @@ internal readonly unsafe struct Avx2Float6x16 : IGemmKernel<float>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void TileNarrow(int kc, float* a, float* b, float* tile)
+    public static void TileNarrow(int kc, float* a, nint aRow, nint aStep, float* b, nint bStep, float* tile)
     {
+        nint r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow;
         Vector256<float> c0 = Vector256<float>.Zero, c1 = Vector256<float>.Zero, c2 = Vector256<float>.Zero;
         Vector256<float> c3 = Vector256<float>.Zero, c4 = Vector256<float>.Zero, c5 = Vector256<float>.Zero;
         for (int p = 0; p < kc; p++)
         {
-            var b0 = Avx.LoadAlignedVector256(b);
+            var b0 = Avx.LoadVector256(b);
             c0 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a), b0, c0);
-            c1 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 1), b0, c1);
-            c2 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 2), b0, c2);
-            c3 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 3), b0, c3);
-            c4 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 4), b0, c4);
-            c5 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 5), b0, c5);
-            a += 6;
-            b += 16;
+            c1 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + aRow), b0, c1);
+            c2 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + r2), b0, c2);
+            c3 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + r3), b0, c3);
+            c4 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + r4), b0, c4);
+            c5 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + r5), b0, c5);
+            a += aStep;
+            b += bStep;
         }
         Avx.Store(tile, c0); Avx.Store(tile + 16, c1); Avx.Store(tile + 32, c2);
         Avx.Store(tile + 48, c3); Avx.Store(tile + 64, c4); Avx.Store(tile + 80, c5);
@@ -145,36 +150,41 @@ internal readonly unsafe struct Avx2Float6x16 : IGemmKernel<float>
         }
     }
 
-    public static void MergeRow(float* src, float* dst, int cols, float alpha, float beta, GemmStore mode)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MergeTile(float* tile, float* c, nint ldc, int rows, int cols, float alpha, float beta, GemmStore mode)
     {
         var va = Vector256.Create(alpha);
         var vb = Vector256.Create(beta);
-        int j = 0;
-        for (; j + 8 <= cols; j += 8)
+        for (int r = 0; r < rows; r++, tile += NR, c += ldc)
         {
-            var x = Avx.LoadVector256(src + j);
-            var r = mode switch
+            int j = 0;
+            for (; j + 8 <= cols; j += 8)
             {
-                GemmStore.Scale => Avx.Multiply(va, x),
-                GemmStore.ScaleAdd => Fma.MultiplyAdd(va, x, Avx.Multiply(vb, Avx.LoadVector256(dst + j))),
-                _ => Fma.MultiplyAdd(va, x, Avx.LoadVector256(dst + j)),
-            };
-            Avx.Store(dst + j, r);
+                var x = Avx.LoadVector256(tile + j);
+                var y = mode switch
+                {
+                    GemmStore.Scale => Avx.Multiply(va, x),
+                    GemmStore.ScaleAdd => Fma.MultiplyAdd(va, x, Avx.Multiply(vb, Avx.LoadVector256(c + j))),
+                    _ => Fma.MultiplyAdd(va, x, Avx.LoadVector256(c + j)),
+                };
+                Avx.Store(c + j, y);
+            }
+            // Scalar FMA rounds once, as the vector FMA does per lane.
+            for (; j < cols; j++)
+                c[j] = mode switch
+                {
+                    GemmStore.Scale => alpha * tile[j],
+                    GemmStore.ScaleAdd => MathF.FusedMultiplyAdd(alpha, tile[j], beta * c[j]),
+                    _ => MathF.FusedMultiplyAdd(alpha, tile[j], c[j]),
+                };
         }
-        // Scalar FMA rounds once, as the vector FMA does per lane.
-        for (; j < cols; j++)
-            dst[j] = mode switch
-            {
-                GemmStore.Scale => alpha * src[j],
-                GemmStore.ScaleAdd => MathF.FusedMultiplyAdd(alpha, src[j], beta * dst[j]),
-                _ => MathF.FusedMultiplyAdd(alpha, src[j], dst[j]),
-            };
     }
 }
 
 /// <summary>
 /// float64, AVX2 + FMA: 6 x 8 tile in 12 ymm accumulators (4 doubles each), the float kernel's shape at half
-/// the width. A KC x 8 B micro-panel is 16 KiB at KC = 256; the MC x KC A block is 144 KiB at MC = 72.
+/// the width. A KC x 8 B micro-panel is 16 KiB at KC = 256; the MC x KC A block is 144 KiB at MC = 72; the
+/// KC x NC B block is 2 MiB at NC = 1024.
 /// </summary>
 internal readonly unsafe struct Avx2Double6x8 : IGemmKernel<double>
 {
@@ -183,11 +193,12 @@ internal readonly unsafe struct Avx2Double6x8 : IGemmKernel<double>
     public static int NR => 8;
     public static int KC => 256;
     public static int MC => 72;
-    public static int NC => 2048;
+    public static int NC => 1024;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int kc, double* a, double* b, double* c, nint ldc, double alpha, double beta, GemmStore mode)
+    public static void Tile(int kc, double* a, nint aRow, nint aStep, double* b, nint bStep, double* c, nint ldc, double alpha, double beta, GemmStore mode)
     {
+        nint r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow;
         Vector256<double> c00 = Vector256<double>.Zero, c01 = Vector256<double>.Zero;
         Vector256<double> c10 = Vector256<double>.Zero, c11 = Vector256<double>.Zero;
         Vector256<double> c20 = Vector256<double>.Zero, c21 = Vector256<double>.Zero;
@@ -196,22 +207,22 @@ internal readonly unsafe struct Avx2Double6x8 : IGemmKernel<double>
         Vector256<double> c50 = Vector256<double>.Zero, c51 = Vector256<double>.Zero;
         for (int p = 0; p < kc; p++)
         {
-            var b0 = Avx.LoadAlignedVector256(b);
-            var b1 = Avx.LoadAlignedVector256(b + 4);
+            var b0 = Avx.LoadVector256(b);
+            var b1 = Avx.LoadVector256(b + 4);
             var av = Avx.BroadcastScalarToVector256(a);
             c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
-            av = Avx.BroadcastScalarToVector256(a + 1);
+            av = Avx.BroadcastScalarToVector256(a + aRow);
             c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
-            av = Avx.BroadcastScalarToVector256(a + 2);
+            av = Avx.BroadcastScalarToVector256(a + r2);
             c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
-            av = Avx.BroadcastScalarToVector256(a + 3);
+            av = Avx.BroadcastScalarToVector256(a + r3);
             c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
-            av = Avx.BroadcastScalarToVector256(a + 4);
+            av = Avx.BroadcastScalarToVector256(a + r4);
             c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
-            av = Avx.BroadcastScalarToVector256(a + 5);
+            av = Avx.BroadcastScalarToVector256(a + r5);
             c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
-            a += 6;
-            b += 8;
+            a += aStep;
+            b += bStep;
         }
         var va = Vector256.Create(alpha);
         var vb = Vector256.Create(beta);
@@ -224,21 +235,22 @@ internal readonly unsafe struct Avx2Double6x8 : IGemmKernel<double>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void TileNarrow(int kc, double* a, double* b, double* tile)
+    public static void TileNarrow(int kc, double* a, nint aRow, nint aStep, double* b, nint bStep, double* tile)
     {
+        nint r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow;
         Vector256<double> c0 = Vector256<double>.Zero, c1 = Vector256<double>.Zero, c2 = Vector256<double>.Zero;
         Vector256<double> c3 = Vector256<double>.Zero, c4 = Vector256<double>.Zero, c5 = Vector256<double>.Zero;
         for (int p = 0; p < kc; p++)
         {
-            var b0 = Avx.LoadAlignedVector256(b);
+            var b0 = Avx.LoadVector256(b);
             c0 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a), b0, c0);
-            c1 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 1), b0, c1);
-            c2 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 2), b0, c2);
-            c3 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 3), b0, c3);
-            c4 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 4), b0, c4);
-            c5 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + 5), b0, c5);
-            a += 6;
-            b += 8;
+            c1 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + aRow), b0, c1);
+            c2 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + r2), b0, c2);
+            c3 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + r3), b0, c3);
+            c4 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + r4), b0, c4);
+            c5 = Fma.MultiplyAdd(Avx.BroadcastScalarToVector256(a + r5), b0, c5);
+            a += aStep;
+            b += bStep;
         }
         Avx.Store(tile, c0); Avx.Store(tile + 8, c1); Avx.Store(tile + 16, c2);
         Avx.Store(tile + 24, c3); Avx.Store(tile + 32, c4); Avx.Store(tile + 40, c5);
@@ -264,29 +276,34 @@ internal readonly unsafe struct Avx2Double6x8 : IGemmKernel<double>
         }
     }
 
-    public static void MergeRow(double* src, double* dst, int cols, double alpha, double beta, GemmStore mode)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MergeTile(double* tile, double* c, nint ldc, int rows, int cols, double alpha, double beta, GemmStore mode)
     {
         var va = Vector256.Create(alpha);
         var vb = Vector256.Create(beta);
-        int j = 0;
-        for (; j + 4 <= cols; j += 4)
+        for (int r = 0; r < rows; r++, tile += NR, c += ldc)
         {
-            var x = Avx.LoadVector256(src + j);
-            var r = mode switch
+            int j = 0;
+            for (; j + 4 <= cols; j += 4)
             {
-                GemmStore.Scale => Avx.Multiply(va, x),
-                GemmStore.ScaleAdd => Fma.MultiplyAdd(va, x, Avx.Multiply(vb, Avx.LoadVector256(dst + j))),
-                _ => Fma.MultiplyAdd(va, x, Avx.LoadVector256(dst + j)),
-            };
-            Avx.Store(dst + j, r);
+                var x = Avx.LoadVector256(tile + j);
+                var y = mode switch
+                {
+                    GemmStore.Scale => Avx.Multiply(va, x),
+                    GemmStore.ScaleAdd => Fma.MultiplyAdd(va, x, Avx.Multiply(vb, Avx.LoadVector256(c + j))),
+                    _ => Fma.MultiplyAdd(va, x, Avx.LoadVector256(c + j)),
+                };
+                Avx.Store(c + j, y);
+            }
+            // Scalar FMA rounds once, as the vector FMA does per lane.
+            for (; j < cols; j++)
+                c[j] = mode switch
+                {
+                    GemmStore.Scale => alpha * tile[j],
+                    GemmStore.ScaleAdd => Math.FusedMultiplyAdd(alpha, tile[j], beta * c[j]),
+                    _ => Math.FusedMultiplyAdd(alpha, tile[j], c[j]),
+                };
         }
-        for (; j < cols; j++)
-            dst[j] = mode switch
-            {
-                GemmStore.Scale => alpha * src[j],
-                GemmStore.ScaleAdd => Math.FusedMultiplyAdd(alpha, src[j], beta * dst[j]),
-                _ => Math.FusedMultiplyAdd(alpha, src[j], dst[j]),
-            };
     }
 }
 
@@ -302,8 +319,10 @@ internal readonly unsafe struct PortableKernel<T> : IGemmKernel<T> where T : unm
     public static int MC => 128;
     public static int NC => 2048;
 
-    public static void Tile(int kc, T* a, T* b, T* c, nint ldc, T alpha, T beta, GemmStore mode)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile(int kc, T* a, nint aRow, nint aStep, T* b, nint bStep, T* c, nint ldc, T alpha, T beta, GemmStore mode)
     {
+        nint r2 = 2 * aRow, r3 = 3 * aRow;
         int w = Vector<T>.Count;
         Vector<T> c00 = Vector<T>.Zero, c01 = Vector<T>.Zero;
         Vector<T> c10 = Vector<T>.Zero, c11 = Vector<T>.Zero;
@@ -315,14 +334,14 @@ internal readonly unsafe struct PortableKernel<T> : IGemmKernel<T> where T : unm
             var b1 = Unsafe.ReadUnaligned<Vector<T>>(b + w);
             var av = new Vector<T>(a[0]);
             c00 += av * b0; c01 += av * b1;
-            av = new Vector<T>(a[1]);
+            av = new Vector<T>(a[aRow]);
             c10 += av * b0; c11 += av * b1;
-            av = new Vector<T>(a[2]);
+            av = new Vector<T>(a[r2]);
             c20 += av * b0; c21 += av * b1;
-            av = new Vector<T>(a[3]);
+            av = new Vector<T>(a[r3]);
             c30 += av * b0; c31 += av * b1;
-            a += 4;
-            b += 2 * w;
+            a += aStep;
+            b += bStep;
         }
         var va = new Vector<T>(alpha);
         var vb = new Vector<T>(beta);
@@ -332,19 +351,21 @@ internal readonly unsafe struct PortableKernel<T> : IGemmKernel<T> where T : unm
         StoreRow(c, w, c30, c31, va, vb, mode);
     }
 
-    public static void TileNarrow(int kc, T* a, T* b, T* tile)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void TileNarrow(int kc, T* a, nint aRow, nint aStep, T* b, nint bStep, T* tile)
     {
+        nint r2 = 2 * aRow, r3 = 3 * aRow;
         int w = Vector<T>.Count;
         Vector<T> c0 = Vector<T>.Zero, c1 = Vector<T>.Zero, c2 = Vector<T>.Zero, c3 = Vector<T>.Zero;
         for (int p = 0; p < kc; p++)
         {
             var b0 = Unsafe.ReadUnaligned<Vector<T>>(b);
             c0 += new Vector<T>(a[0]) * b0;
-            c1 += new Vector<T>(a[1]) * b0;
-            c2 += new Vector<T>(a[2]) * b0;
-            c3 += new Vector<T>(a[3]) * b0;
-            a += 4;
-            b += 2 * w;
+            c1 += new Vector<T>(a[aRow]) * b0;
+            c2 += new Vector<T>(a[r2]) * b0;
+            c3 += new Vector<T>(a[r3]) * b0;
+            a += aStep;
+            b += bStep;
         }
         Unsafe.WriteUnaligned(tile, c0);
         Unsafe.WriteUnaligned(tile + 2 * w, c1);
@@ -372,15 +393,17 @@ internal readonly unsafe struct PortableKernel<T> : IGemmKernel<T> where T : unm
         }
     }
 
-    public static void MergeRow(T* src, T* dst, int cols, T alpha, T beta, GemmStore mode)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void MergeTile(T* tile, T* c, nint ldc, int rows, int cols, T alpha, T beta, GemmStore mode)
     {
         // Element-wise, so the separate multiply and add round exactly as the vector store's lanes do.
-        for (int j = 0; j < cols; j++)
-            dst[j] = mode switch
-            {
-                GemmStore.Scale => alpha * src[j],
-                GemmStore.ScaleAdd => alpha * src[j] + beta * dst[j],
-                _ => alpha * src[j] + dst[j],
-            };
+        for (int r = 0; r < rows; r++, tile += NR, c += ldc)
+            for (int j = 0; j < cols; j++)
+                c[j] = mode switch
+                {
+                    GemmStore.Scale => alpha * tile[j],
+                    GemmStore.ScaleAdd => alpha * tile[j] + beta * c[j],
+                    _ => alpha * tile[j] + c[j],
+                };
     }
 }

@@ -6,9 +6,10 @@ namespace Workbench.Autograd;
 
 /// <summary>
 /// Copies blocks of op(A) and op(B) into the contiguous panel layouts the micro-kernels stream through
-/// (Goto and van de Geijn 2008, sec. 4.2). The transposes of A and B are absorbed here: the kernels only
-/// ever see packed panels, so all four transpose combinations run the same kernel and no whole-matrix
-/// transposed copy is made. Panels are zero-padded past the matrix edge so edge tiles run the full kernel.
+/// (Goto and van de Geijn 2008, sec. 4.2). The transposes of A and B are absorbed here (or, for an operand
+/// the driver reads in place, in the strides it hands the kernel), so all four transpose combinations run the
+/// same kernel and no whole-matrix transposed copy is made. Panels are zero-padded past the matrix edge so
+/// edge tiles run the full kernel.
 /// </summary>
 internal static unsafe class GemmPacking
 {
@@ -94,9 +95,8 @@ internal static unsafe class GemmPacking
                     for (int p = 0; p < kc; p++, src += ldb)
                     {
                         T* d = dst + p * nr;
-                        int c = 0;
-                        for (; c < cols; c++) d[c] = src[c];
-                        for (; c < nr; c++) d[c] = default;
+                        ZeroRun(d, nr);
+                        for (int c = 0; c < cols; c++) d[c] = src[c];
                     }
                 }
             }
@@ -107,20 +107,29 @@ internal static unsafe class GemmPacking
             else
             {
                 // op(B)[p, j + c] = b[(j + c) ldb + p]: each column of op(B) is a contiguous row of b.
-                for (int c = 0; c < nr; c++)
+                for (int p = 0; p < kc; p++) ZeroRun(dst + p * nr, nr);
+                for (int c = 0; c < cols; c++)
                 {
                     T* d = dst + c;
-                    if (c < cols)
-                    {
-                        T* src = b + (j + c) * ldb;
-                        for (int p = 0; p < kc; p++) d[p * nr] = src[p];
-                    }
-                    else
-                    {
-                        for (int p = 0; p < kc; p++) d[p * nr] = default;
-                    }
+                    T* src = b + (j + c) * ldb;
+                    for (int p = 0; p < kc; p++) d[p * nr] = src[p];
                 }
             }
+        }
+    }
+
+    /// <summary>Zeroes a panel row (the padding of an edge panel) with whole-vector stores where they fit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ZeroRun<T>(T* d, int count) where T : unmanaged
+    {
+        int bytes = count * sizeof(T);
+        if (Vector256.IsHardwareAccelerated && bytes % 32 == 0)
+        {
+            for (int o = 0; o < bytes; o += 32) Vector256.Store(Vector256<byte>.Zero, (byte*)d + o);
+        }
+        else
+        {
+            for (int c = 0; c < count; c++) d[c] = default;
         }
     }
 

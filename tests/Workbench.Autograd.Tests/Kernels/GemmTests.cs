@@ -61,6 +61,19 @@ public class GemmTests
     }
 
     [Theory]
+    // Deep enough that the shared packed operand (chunk x k values, at most 2^20) is packed and used in
+    // several chunks: 6 + 1 rows of op(A) when it is shared (m <= n), 8 + 1 columns of op(B) when that is.
+    // float64, because at this depth float32's error bound (2 k + 4) eps is too loose to catch a misplaced chunk.
+    [InlineData(7, 8, 200_000)]
+    [InlineData(10, 9, 140_000)]
+    public void DeepProductsRunInChunksOfTheSharedOperand(int m, int n, int k)
+    {
+        var g = new Generator(17);
+        foreach (var (ta, tb) in Transposes)
+            CheckAgainstReference(g, GemmPath.Best, ta, tb, m, n, k, 1.0, 0.5, 0, 3);
+    }
+
+    [Theory]
     [InlineData(1.0, 0.0)]
     [InlineData(2.5, 0.0)]
     [InlineData(1.0, 1.0)]
