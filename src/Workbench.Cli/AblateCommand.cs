@@ -54,8 +54,12 @@ public static class AblateCommand
         }
         if (summary is not null)
             console.MarkupLine($"Trained {summary.Trained.Count} runs ({summary.Diverged} diverged) in {clock.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture)} s.");
-        PrintStatus(console, grid, storeDir);
-        return Cli.Ok;
+        if (!PrintStatus(console, grid, storeDir))
+        {
+            console.MarkupLine("The report is written once every run of the grid is done (after the last shard, or after `workbench merge`).");
+            return Cli.Ok;
+        }
+        return ReportCommand.Write(console, storeDir, outDir: null, baseline: null, title: $"Activation ablation: {grid.Name}", noPng: false);
     }
 
     private static SweepSummary RunWithProgress(IAnsiConsole console, AblationGrid grid, string storeDir, Shard shard, string? dataRoot,
@@ -104,7 +108,8 @@ public static class AblateCommand
     }
 
     /// <summary>Where the store is and what of the grid is done, diverged and missing (for every shard, not just this one).</summary>
-    private static void PrintStatus(IAnsiConsole console, AblationGrid grid, string storeDir)
+    /// <returns>True when every run of the grid is done.</returns>
+    private static bool PrintStatus(IAnsiConsole console, AblationGrid grid, string storeDir)
     {
         var status = AblationRunner.Status(grid, storeDir);
         var table = new Table().AddColumns("run", "outcome", "epochs", "test loss", "NLL", "s/epoch");
@@ -126,6 +131,7 @@ public static class AblateCommand
             foreach (var run in status.Missing.Take(shown)) console.MarkupLine($"  missing: {Markup.Escape(run.Label)} ({run.Key})");
             if (status.Missing.Count > shown) console.MarkupLine($"  ... and {status.Missing.Count - shown} more.");
         }
+        return status.Missing.Count == 0;
     }
 
     private static string F(double v) => v.ToString("F3", CultureInfo.InvariantCulture);

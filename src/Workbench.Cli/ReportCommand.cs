@@ -25,7 +25,7 @@ public static class ReportCommand
         return command;
     }
 
-    private static int Write(IAnsiConsole console, string storeDir, string? outDir, string? baseline, string? title, bool noPng)
+    internal static int Write(IAnsiConsole console, string storeDir, string? outDir, string? baseline, string? title, bool noPng)
     {
         var records = RunRecordReader.ReadStore(storeDir);
         string full = Path.GetFullPath(storeDir);
