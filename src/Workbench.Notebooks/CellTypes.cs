@@ -120,7 +120,8 @@ public sealed record CellExecutorOptions
         "Workbench.Autograd", "Workbench.Autograd.Nn", "Workbench.Autograd.Optim", "Workbench.Autograd.Serialization",
         "Workbench.Vae", "Workbench.Vae.Activations", "Workbench.Vae.Data", "Workbench.Vae.Evaluation", "Workbench.Vae.Models",
         "Workbench.Vae.Objectives", "Workbench.Vae.Training",
-        "Workbench.Experiments.Charts", "Workbench.Experiments.Store",
+        "Workbench.Experiments.Ablation", "Workbench.Experiments.Charts", "Workbench.Experiments.Plots", "Workbench.Experiments.Reports",
+        "Workbench.Experiments.Results", "Workbench.Experiments.Statistics", "Workbench.Experiments.Store",
         "Workbench.Notebooks",
     ];
 

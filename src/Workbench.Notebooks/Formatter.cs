@@ -94,6 +94,8 @@ public static class Formatter
                 return bundle;
             case Figure figure:
                 return FormatFigure(figure, context);
+            case Workbench.Experiments.Results.ResultsTable table:
+                return new MimeBundle().Set(MimeBundle.PlainText, table.ToMarkdown()).Set(MimeBundle.Html, table.ToHtml());
             case PngImage png:
                 return PngBundle(png);
             case byte[] bytes when PngImage.IsPng(bytes):
