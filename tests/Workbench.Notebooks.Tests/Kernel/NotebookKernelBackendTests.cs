@@ -141,8 +141,9 @@ public sealed class NotebookKernelBackendTests : IAsyncLifetime
         // A full namespace path, and the identifier under the cursor replaced as a whole.
         c = await backend.CompleteAsync("System.Collections.Generic.Dic", 30, CancellationToken.None);
         Assert.Contains("Dictionary", c.Matches);
+        // The prefix is what precedes the cursor ("Co"); the whole identifier "Cou" is what gets replaced.
         c = await backend.CompleteAsync("words.Cou(", 8, CancellationToken.None);
-        Assert.Equal(["Count"], c.Matches);
+        Assert.Equal(["Contains", "ConvertAll", "CopyTo", "Count"], c.Matches);
         Assert.Equal((6, 9), (c.CursorStart, c.CursorEnd));
 
         // Nothing known: no matches rather than a guess.
