@@ -8,6 +8,7 @@ stderr when a check fails.
 """
 
 import json
+import signal
 import statistics
 import sys
 import time
@@ -186,6 +187,18 @@ def interrupt():
         check(reply["status"] == "ok", f"cell after interrupt {reply}")
         check(of_type(iopub, "execute_result")[0]["data"]["text/plain"] == "43", "state lost by the interrupt")
         check(km.is_alive(), "kernel died")
+
+        # Ctrl-C in the terminal that runs Jupyter (or interrupt_mode "signal") delivers SIGINT: it must
+        # interrupt the cell, not end the kernel process.
+        msg_id = kc.execute("while (true) { }")
+        wait_running(kc, msg_id)
+        km.signal_kernel(signal.SIGINT)
+        reply = kc.get_shell_msg(timeout=30)
+        check(reply["parent_header"]["msg_id"] == msg_id and reply["content"]["status"] == "error", f"after SIGINT {reply['content']}")
+        iopub_until_idle(kc, msg_id)
+        check(km.is_alive(), "SIGINT ended the kernel")
+        reply, _ = execute(kc, "x")
+        check(reply["status"] == "ok", f"cell after SIGINT {reply}")
         return {"interrupt_reply_s": elapsed}
     finally:
         stop(km, kc)
