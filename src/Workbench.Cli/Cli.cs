@@ -21,6 +21,7 @@ public static class Cli
         root.Add(MergeCommand.Build(console));
         root.Add(NotebookCommand.Build(console));
         root.Add(ReportCommand.Build(console));
+        root.Add(KernelCommand.Build(console));
         return root;
     }
 

@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+using Workbench.Kernel;
+using Xunit.Abstractions;
+
+namespace Workbench.Notebooks.Tests.Kernel;
+
+/// <summary>
+/// Installs the kernelspec with `workbench kernel install --prefix` (so it launches the built CLI's
+/// workbench.dll in this test folder) into a temporary prefix, with private Jupyter runtime, data and config
+/// folders so nothing leaks into the user's Jupyter.
+/// </summary>
+public sealed class CliKernelEnvironment : IDisposable
+{
+    public CliKernelEnvironment()
+    {
+        Root = Path.Combine(Path.GetTempPath(), $"wb-kernel-cli-{Guid.NewGuid():N}");
+        var (code, output) = RunCli("kernel", "install", "--prefix", Root);
+        if (code != 0) throw new InvalidOperationException($"workbench kernel install failed ({code}): {output}");
+        KernelJson = File.ReadAllText(Path.Combine(Root, "share", "jupyter", "kernels", KernelSpec.Name, "kernel.json"));
+        foreach (var sub in new[] { "runtime", "data", "config", "out" }) Directory.CreateDirectory(Path.Combine(Root, sub));
+    }
+
+    public string Root { get; }
+
+    public string KernelJson { get; }
+
+    public IReadOnlyDictionary<string, string> Variables => new Dictionary<string, string>
+    {
+        ["JUPYTER_PATH"] = Path.Combine(Root, "share", "jupyter"),
+        ["JUPYTER_RUNTIME_DIR"] = Path.Combine(Root, "runtime"),
+        ["JUPYTER_DATA_DIR"] = Path.Combine(Root, "data"),
+        ["JUPYTER_CONFIG_DIR"] = Path.Combine(Root, "config"),
+        ["PYTHONDONTWRITEBYTECODE"] = "1",
+    };
+
+    /// <summary>Runs the CLI in-process against a plain console; returns the exit code and what it printed.</summary>
+    public static (int Code, string Output) RunCli(params string[] args)
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        console.Profile.Width = 400;
+        return (Workbench.Cli.Cli.Run(args, console), writer.ToString());
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A kernel that is still exiting may hold the runtime folder for a moment; the OS cleans temp.
+        }
+    }
+}
+
+/// <summary>
+/// The C# kernel as Jupyter runs it: `workbench kernel start` launched by the real jupyter_client
+/// (KernelManager) and by nbconvert, running cells on the notebook engine.
+/// </summary>
+public class KernelClientTests(CliKernelEnvironment jupyter, ITestOutputHelper output) : IClassFixture<CliKernelEnvironment>
+{
+    private static readonly Lazy<string?> Python = new(FindPython);
+
+    [Fact]
+    public void InstalledKernelspecLaunchesThisCli()
+    {
+        var spec = JsonNode.Parse(jupyter.KernelJson)!.AsObject();
+        var argv = spec["argv"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
+        var dll = Path.Combine(AppContext.BaseDirectory, "workbench.dll");
+        Assert.Equal([dll, "kernel", "start", KernelSpec.ConnectionFilePlaceholder], argv.Skip(1));
+        Assert.Equal("dotnet", Path.GetFileNameWithoutExtension(argv[0]));
+        Assert.Equal(KernelSpec.DisplayName, spec["display_name"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void SessionExecutesDisplaysCompletesAndReportsErrors()
+    {
+        var result = RunClient("csharp_kernel.py", "session");
+        output.WriteLine($"time to first kernel_info_reply: {result["first_kernel_info_reply_s"]!.GetValue<double>():0.000} s; " +
+                         $"first cell: {result["first_cell_s"]!.GetValue<double>():0.000} s; " +
+                         $"trivial cell median {result["trivial_cell_median_ms"]!.GetValue<double>():0.0} ms, " +
+                         $"max {result["trivial_cell_max_ms"]!.GetValue<double>():0.0} ms");
+        Assert.InRange(result["first_kernel_info_reply_s"]!.GetValue<double>(), 0, 60);
+    }
+
+    [Fact]
+    public void InterruptStopsAnEndlessLoopAndKeepsState()
+    {
+        var result = RunClient("csharp_kernel.py", "interrupt");
+        output.WriteLine($"interrupt_request to reply: {result["interrupt_reply_s"]!.GetValue<double>():0.000} s");
+    }
+
+    [Fact]
+    public void RestartGivesAFreshEngine()
+    {
+        var result = RunClient("csharp_kernel.py", "restart");
+        output.WriteLine($"restart to ready: {result["restart_s"]!.GetValue<double>():0.000} s");
+    }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void NbconvertExecutesTheElboNotebook()
+    {
+        var notebook = Path.Combine(RepositoryRoot(), "notebooks", "01-elbo-derivation.ipynb");
+        var outDir = Path.Combine(jupyter.Root, "out");
+        var clock = Stopwatch.StartNew();
+        Run(["-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", $"--ExecutePreprocessor.kernel_name={KernelSpec.Name}",
+            "--ExecutePreprocessor.timeout=600", "--output-dir", outDir, notebook], RepositoryRoot(), TimeSpan.FromMinutes(15));
+        output.WriteLine($"nbconvert --execute of 01-elbo-derivation.ipynb: {clock.Elapsed.TotalSeconds:0.0} s");
+
+        var executed = Notebook.Load(Path.Combine(outDir, "01-elbo-derivation.ipynb"));
+        var code = executed.Cells.Where(c => c.Type == CellType.Code && !string.IsNullOrWhiteSpace(c.Source)).ToList();
+        Assert.NotEmpty(code);
+        Assert.All(code, c => Assert.NotNull(c.ExecutionCount));
+        Assert.DoesNotContain(code.SelectMany(c => c.Outputs), o => o is ErrorOutput);
+        // The notebook checks its claims aloud ("✓ ...") and shows tables and figures.
+        Assert.Contains(code.SelectMany(c => c.Outputs), o => o is StreamOutput s && s.Text.Contains('✓'));
+        Assert.Contains(code.SelectMany(c => c.Outputs), o => o is ExecuteResultOutput or DisplayDataOutput);
+    }
+
+    /// <summary>Runs a client script; it prints its measurements as JSON on the last line and exits 0 when all checks pass.</summary>
+    private JsonObject RunClient(string script, string scenario)
+    {
+        var clients = Path.Combine(SourceDirectory(), "..", "clients");
+        var stdout = Run([Path.Combine(clients, script), scenario], clients, TimeSpan.FromMinutes(5));
+        return JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!.AsObject();
+    }
+
+    private string Run(string[] arguments, string workingDirectory, TimeSpan limit)
+    {
+        var python = Python.Value ?? throw new Xunit.Sdk.XunitException(
+            "No python3 with jupyter_client and nbconvert was found (tried /usr/bin/python3 and python3 on PATH). " +
+            "Install them: apt-get install -y jupyter-client python3-jupyter-client jupyter-nbconvert.");
+        var start = new ProcessStartInfo(python) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        foreach (var (name, value) in jupyter.Variables) start.Environment[name] = value;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(limit))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new Xunit.Sdk.XunitException($"{string.Join(' ', arguments)} did not finish within {limit.TotalMinutes} minutes.\n{stderr.Result}");
+        }
+        if (stderr.Result.Length > 0) output.WriteLine(stderr.Result);
+        Assert.True(process.ExitCode == 0, $"{string.Join(' ', arguments)} failed (exit {process.ExitCode}):\n{stderr.Result}\n{stdout.Result}");
+        return stdout.Result;
+    }
+
+    private static string SourceDirectory([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
+
+    private static string RepositoryRoot() => Path.GetFullPath(Path.Combine(SourceDirectory(), "..", "..", ".."));
+
+    private static string? FindPython()
+    {
+        // Debian's Jupyter packages install into the system interpreter, which a python3 earlier on PATH may not be.
+        foreach (var candidate in new[] { "/usr/bin/python3", "python3" })
+        {
+            try
+            {
+                using var probe = Process.Start(new ProcessStartInfo(candidate)
+                {
+                    ArgumentList = { "-c", "import jupyter_client, zmq, nbconvert" },
+                    RedirectStandardError = true,
+                    RedirectStandardOutput = true,
+                })!;
+                probe.WaitForExit(TimeSpan.FromSeconds(30));
+                if (probe.ExitCode == 0) return candidate;
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                // Not installed under that name; try the next.
+            }
+        }
+        return null;
+    }
+}
