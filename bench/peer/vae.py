@@ -254,6 +254,9 @@ def main():
     if args.mode == "train":
         train = read_idx_images(find_images(args.data, "train"))
         test = read_idx_images(find_images(args.data, "test"))
+        # Untimed steps on a throwaway model first (the counterpart of Workbench's JIT warm-up run): torch's first
+        # steps pay for thread-pool start-up and allocator growth.
+        train_steps(torch, make_mlp(torch, hidden, args.latent, args.activation), train, 5 * args.warmup, args.batch, args.lr)
         model = make_mlp(torch, hidden, args.latent, args.activation)
         start = time.perf_counter()
         train_steps(torch, model, train, args.steps, args.batch, args.lr)
@@ -271,6 +274,7 @@ def main():
         print(json.dumps({"seconds": seconds, "nll": nll.mean().item(), "peak_rss": peak_rss_bytes()}), flush=True)
     else:
         train = read_idx_images(find_images(args.data, "train"))
+        train_steps(torch, make_conv(torch, args.activation), train, args.warmup, args.batch, args.lr)
         model = make_conv(torch, args.activation)
         times = []
         train_steps(torch, model, train, args.warmup + args.steps, args.batch, args.lr, times)
