@@ -134,6 +134,51 @@ internal static class OurTraining
         return (clock.Elapsed.TotalSeconds, testLoss, stepSeconds);
     }
 
+    /// <summary>
+    /// Where a training step's time goes on our side: forward (Elbo.Compute + Mean), backward, Adam step and
+    /// ZeroGrad, timed separately with Stopwatch over <paramref name="steps"/> steps after a warm-up, plus GC counts.
+    /// </summary>
+    public static void Profile(VaeConfig config, ImageDataset train, int steps)
+    {
+        var model = Workbench.Vae.Models.Vae.Create(config, new Generator(5));
+        var optimizer = new Adam(model.Parameters(), 1e-3);
+        var seeds = new Generator(5);
+        var batches = new Batches(train, 128, shuffle: true, seeds.Fork());
+        var noise = seeds.Fork();
+        var parts = new double[4];
+        int warmup = 60, done = 0;
+        int[] gcStart = new int[3];
+        while (done < warmup + steps)
+        {
+            foreach (var batch in batches)
+            {
+                if (done == warmup) for (int g = 0; g < 3; g++) gcStart[g] = GC.CollectionCount(g);
+                long t0 = Stopwatch.GetTimestamp();
+                optimizer.ZeroGrad();
+                long t1 = Stopwatch.GetTimestamp();
+                var loss = Elbo.Compute(batch.Images, model.Encode, model.Decode, noise).Loss.Mean();
+                long t2 = Stopwatch.GetTimestamp();
+                loss.Backward();
+                long t3 = Stopwatch.GetTimestamp();
+                optimizer.Step();
+                long t4 = Stopwatch.GetTimestamp();
+                if (done >= warmup)
+                {
+                    parts[0] += t1 - t0; parts[1] += t2 - t1; parts[2] += t3 - t2; parts[3] += t4 - t3;
+                }
+                if (++done == warmup + steps) break;
+            }
+        }
+        double total = parts.Sum();
+        string[] names = ["zero-grad", "forward (Elbo.Compute + Mean)", "backward", "Adam.Step"];
+        Console.WriteLine($"Profile of {steps} steps of {config.Activation} {string.Join("-", config.ResolvedHidden)}-{config.LatentDim}, batch 128 (ms per step):");
+        for (int i = 0; i < 4; i++)
+            Console.WriteLine(string.Format(VaeBench.Inv, "  {0,-32} {1,8:0.000} ms  {2,5:0.0} %", names[i],
+                parts[i] / Stopwatch.Frequency * 1000 / steps, 100 * parts[i] / total));
+        Console.WriteLine(string.Format(VaeBench.Inv, "  {0,-32} {1,8:0.000} ms", "total", total / Stopwatch.Frequency * 1000 / steps));
+        Console.WriteLine($"  GC collections during the profiled steps: gen0 {GC.CollectionCount(0) - gcStart[0]}, gen1 {GC.CollectionCount(1) - gcStart[1]}, gen2 {GC.CollectionCount(2) - gcStart[2]}");
+    }
+
     /// <summary>Mean negative ELBO over the test set, one z per image, batches of 1000, under NoGrad.</summary>
     public static double TestLoss(Workbench.Vae.Models.Vae model, ImageDataset test, ulong seed)
     {
@@ -173,6 +218,7 @@ public sealed class TrainWorkload : IWorkload
     {
         int steps = 468, rounds = 2;
         string activation = "relu", model = "pytorch-examples";
+        bool profile = false;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -181,9 +227,11 @@ public sealed class TrainWorkload : IWorkload
                 case "--rounds": rounds = VaeBench.PositiveInt(Name, args, ref i); break;
                 case "--activation": activation = VaeBench.Text(Name, args, ref i); break;
                 case "--model": model = VaeBench.Text(Name, args, ref i); break;
+                case "--profile": profile = true; break;
                 case "-h" or "--help":
                     Console.WriteLine("usage: train [--steps N (default 468 = one epoch)] [--rounds N (default 2)] " +
-                        "[--activation relu|swish|mish|...] [--model pytorch-examples|iwae-paper]");
+                        "[--activation relu|swish|mish|...] [--model pytorch-examples|iwae-paper] " +
+                        "[--profile (only our side: time of forward, backward and Adam per step)]");
                     return [];
                 default: throw new BenchmarkException($"train: unknown option '{args[i]}'; run 'train --help' for the options.", 1);
             }
@@ -193,6 +241,11 @@ public sealed class TrainWorkload : IWorkload
         string root = VaeBench.DataRootPath();
         var train = ImageDataset.Load(DatasetName.Mnist, Split.Train, root);
         var test = ImageDataset.Load(DatasetName.Mnist, Split.Test, root);
+        if (profile)
+        {
+            OurTraining.Profile(config, train, steps);
+            return [];
+        }
         var peer = Peer.Find();
         string[] peerArgs = ["train", "--data", root, "--steps", steps.ToString(VaeBench.Inv), .. VaeBench.PeerModelArgs(config)];
 
