@@ -219,6 +219,7 @@ public sealed class TrainWorkload : IWorkload
         int steps = 468, rounds = 2;
         string activation = "relu", model = "pytorch-examples";
         bool profile = false;
+        int peerThreads = 2;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -228,10 +229,11 @@ public sealed class TrainWorkload : IWorkload
                 case "--activation": activation = VaeBench.Text(Name, args, ref i); break;
                 case "--model": model = VaeBench.Text(Name, args, ref i); break;
                 case "--profile": profile = true; break;
+                case "--peer-threads": peerThreads = VaeBench.PositiveInt(Name, args, ref i); break;
                 case "-h" or "--help":
                     Console.WriteLine("usage: train [--steps N (default 468 = one epoch)] [--rounds N (default 2)] " +
                         "[--activation relu|swish|mish|...] [--model pytorch-examples|iwae-paper] " +
-                        "[--profile (only our side: time of forward, backward and Adam per step)]");
+                        "[--peer-threads N (torch.set_num_threads, default 2; 1 is fairer on a loaded machine)] [--profile (only our side: time of forward, backward and Adam per step)]");
                     return [];
                 default: throw new BenchmarkException($"train: unknown option '{args[i]}'; run 'train --help' for the options.", 1);
             }
@@ -247,7 +249,8 @@ public sealed class TrainWorkload : IWorkload
             return [];
         }
         var peer = Peer.Find();
-        string[] peerArgs = ["train", "--data", root, "--steps", steps.ToString(VaeBench.Inv), .. VaeBench.PeerModelArgs(config)];
+        string[] peerArgs = ["train", "--data", root, "--steps", steps.ToString(VaeBench.Inv),
+            "--threads", peerThreads.ToString(VaeBench.Inv), .. VaeBench.PeerModelArgs(config)];
 
         var ours = new List<double>();
         var theirs = new List<double>();
