@@ -2,7 +2,10 @@ using Workbench.Bench;
 
 // Side-by-side benchmarks of Workbench.Autograd against the PyTorch peer. One subcommand per workload;
 // a new workload (training, evaluation) is one more IWorkload in this list.
-IWorkload[] workloads = [new GemmWorkload()];
+IWorkload[] workloads = [new GemmWorkload(), new TrainWorkload(), new EvalWorkload(), new ConvWorkload(), new MemoryWorkload(), new AllWorkload()];
+
+// The child process of the memory workload: one training run, then its peak resident memory.
+if (args.Length > 0 && args[0] == "train-child") return MemoryWorkload.Child(args[1..]);
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
