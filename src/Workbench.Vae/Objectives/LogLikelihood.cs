@@ -38,7 +38,11 @@ public static class LogLikelihood
                         $"{where}: a Bernoulli decoder output carries a log-variance of shape {Checks.Format(px.LogVar.Shape)}; " +
                         "Bernoulli has no variance, so set LogVar to null or choose a Gaussian likelihood.");
                 // log p = x log sigmoid(l) + (1 - x) log sigmoid(-l) = x l - softplus(l).
-                perPixel = x.Mul(loc).Sub(loc.Softplus());
+                // Same shapes (one sample per example, the training case): one fused kernel and one fused backward
+                // instead of three temporaries; with sample dims, the broadcasting form.
+                perPixel = Checks.SameShape(x.Shape, loc.Shape)
+                    ? F.BinaryCrossEntropyWithLogits(loc, x, Reduction.None).Neg()
+                    : x.Mul(loc).Sub(loc.Softplus());
                 break;
             case Likelihood.Gaussian:
             case Likelihood.GaussianLearnedVariance:
