@@ -40,7 +40,6 @@ internal static class Autograd
 
     /// <summary>True when an op on these inputs must be recorded.</summary>
     public static bool NeedsGrad(Tensor a) => a.RequiresGrad && Enabled;
-    public static bool NeedsGrad(Tensor a, Tensor b) => (a.RequiresGrad || b.RequiresGrad) && Enabled;
 
     /// <summary>Attaches a node to <paramref name="result"/> when any input requires gradients; returns result.</summary>
     public static Tensor Record(Tensor result, string op, BackwardFn backward, params Tensor[] inputs)
