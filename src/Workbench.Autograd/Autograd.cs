@@ -98,6 +98,17 @@ internal static class Autograd
         }
     }
 
+    /// <summary>
+    /// The gradient buffer of <paramref name="t"/> when <paramref name="t"/> is a leaf that already has one of its own
+    /// dtype and shape (a parameter after its first step; the optimiser's ZeroGrad keeps the buffer): an op's backward
+    /// may then add its gradient straight into it (a GEMM with beta = 1) instead of returning a temporary for
+    /// <see cref="Accumulate"/> to add, which saves a pass over the weights and an allocation of their size.
+    /// </summary>
+    public static Tensor? LeafGradBuffer(Tensor t) =>
+        t.IsLeaf && t.RequiresGrad && t.Grad is { } grad && grad.DType == t.DType && ShapeUtil.SameShape(grad.Shape, t.Shape)
+            ? grad
+            : null;
+
     private static void Accumulate(Tensor leaf, Tensor g)
     {
         if (leaf.Grad is null)

@@ -31,10 +31,13 @@ internal static class Kernels
     /// <summary>At most this many chunks: a fixed number, so that the split never depends on the machine's core count.</summary>
     private const int MaxChunks = 16;
 
-    /// <summary>Splits [0, n) into chunks run in parallel when n is large; the split depends only on n and the grain.</summary>
-    public static void For(int n, int grain, Action<int, int> body)
+    /// <summary>
+    /// Splits [0, n) into chunks run in parallel when n is large (or when <paramref name="force"/>: the caller knows each
+    /// index is much work); the split depends only on n and the grain.
+    /// </summary>
+    public static void For(int n, int grain, Action<int, int> body, bool force = false)
     {
-        if (n < ParallelThreshold)
+        if (n < ParallelThreshold && !force)
         {
             body(0, n);
             return;

@@ -1,6 +1,8 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Workbench.Autograd;
 
@@ -23,6 +25,16 @@ internal interface IVectorDerivative<T> where T : unmanaged, IFloatingPointIeee7
 internal interface IVectorForward<T> where T : unmanaged, IFloatingPointIeee754<T>
 {
     Vector<T> Forward(Vector<T> x);
+}
+
+/// <summary>
+/// The float32 kernels on eight lanes at a time (<see cref="VectorMath"/>): for activations built on exp, log or
+/// tanh, whose scalar libm calls would dominate a training step.
+/// </summary>
+internal interface IFloatVectorActivation
+{
+    Vector256<float> Forward(Vector256<float> x);
+    Vector256<float> Derivative(Vector256<float> x, Vector256<float> y);
 }
 
 /// <summary>An activation's two fused kernels over spans: one forward pass, one backward pass gx = g f'(x).</summary>
@@ -94,6 +106,63 @@ internal static class ActivationKernels
             }
         }
         for (; i < x.Length; i++) gx[i] = g[i] * op.Derivative(x[i], y[i]);
+    }
+
+    /// <summary>The forward pass: eight float32 lanes at a time when T is float, the scalar reference loop for double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: skip the slow first tiers
+    public static void ForwardFloatVector<TOp, T>(TOp op, ReadOnlySpan<T> x, Span<T> y)
+        where TOp : struct, IActivation<T>, IFloatVectorActivation where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) != typeof(float) || !VectorMath.IsAccelerated)
+        {
+            Forward(op, x, y);
+            return;
+        }
+        var xf = MemoryMarshal.Cast<T, float>(x);
+        var yf = MemoryMarshal.Cast<T, float>(y)[..xf.Length];
+        ref float xr = ref MemoryMarshal.GetReference(xf);
+        ref float yr = ref MemoryMarshal.GetReference(yf);
+        int i = 0;
+        for (int last = xf.Length - Vector256<float>.Count; i <= last; i += Vector256<float>.Count)
+            op.Forward(Vector256.LoadUnsafe(ref xr, (nuint)i)).StoreUnsafe(ref yr, (nuint)i);
+        if (i < xf.Length)
+        {
+            // The tail through the same vector code (zero-padded), so an element's value never depends on where a
+            // tensor was cut into chunks.
+            var tail = VectorMath.LoadTail(xf[i..]);
+            VectorMath.StoreTail(op.Forward(tail), yf[i..]);
+        }
+    }
+
+    /// <summary>The backward pass gx = g f'(x), vectorised as <see cref="ForwardFloatVector"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: skip the slow first tiers
+    public static void BackwardFloatVector<TOp, T>(TOp op, ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> gx)
+        where TOp : struct, IActivation<T>, IFloatVectorActivation where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) != typeof(float) || !VectorMath.IsAccelerated)
+        {
+            Backward(op, g, x, y, gx);
+            return;
+        }
+        var xf = MemoryMarshal.Cast<T, float>(x);
+        var gf = MemoryMarshal.Cast<T, float>(g)[..xf.Length];
+        var yf = MemoryMarshal.Cast<T, float>(y)[..xf.Length];
+        var gxf = MemoryMarshal.Cast<T, float>(gx)[..xf.Length];
+        ref float xr = ref MemoryMarshal.GetReference(xf);
+        ref float gr = ref MemoryMarshal.GetReference(gf);
+        ref float yr = ref MemoryMarshal.GetReference(yf);
+        ref float gxr = ref MemoryMarshal.GetReference(gxf);
+        int i = 0;
+        for (int last = xf.Length - Vector256<float>.Count; i <= last; i += Vector256<float>.Count)
+        {
+            var d = op.Derivative(Vector256.LoadUnsafe(ref xr, (nuint)i), Vector256.LoadUnsafe(ref yr, (nuint)i));
+            (Vector256.LoadUnsafe(ref gr, (nuint)i) * d).StoreUnsafe(ref gxr, (nuint)i);
+        }
+        if (i < xf.Length)
+        {
+            var d = op.Derivative(VectorMath.LoadTail(xf[i..]), VectorMath.LoadTail(yf[i..]));
+            VectorMath.StoreTail(VectorMath.LoadTail(gf[i..]) * d, gxf[i..]);
+        }
     }
 
     /// <summary>Runs an activation on a float32 or float64 tensor and records its backward pass.</summary>
@@ -249,13 +318,15 @@ internal readonly struct SoftsignAct<T> : IActivation<T>, IVectorForward<T>, IVe
 }
 
 /// <summary>tanh x, derivative 1 - y^2 from the saved output.</summary>
-internal readonly struct TanhAct<T> : IActivation<T>, IVectorDerivative<T>, ISpanActivation<T>
+internal readonly struct TanhAct<T> : IActivation<T>, IVectorDerivative<T>, IFloatVectorActivation, ISpanActivation<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     public T Forward(T x) => SpecialFunctions.Tanh(x);
     public T Derivative(T x, T y) => T.One - y * y;
     public Vector<T> Derivative(Vector<T> x, Vector<T> y) => Vector<T>.One - y * y;
-    public void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Forward(this, x, y);
+    public Vector256<float> Forward(Vector256<float> x) => VectorMath.Tanh(x);
+    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => Vector256<float>.One - y * y;
+    public void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.ForwardFloatVector(this, x, y);
     public void Backward(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> gx) => ActivationKernels.BackwardVector(this, g, x, y, gx);
 }
 
@@ -287,7 +358,7 @@ internal readonly struct ExpAct<T> : IActivation<T>, IVectorDerivative<T>, ISpan
 /// ELU: Clevert et al. 2016 (scale = inputScale = 1); CELU: Barron 2017 (inputScale = 1/alpha);
 /// SELU: Klambauer et al. 2017 (fixed alpha and scale).
 /// </summary>
-internal readonly struct EluAct<T>(double alpha, double scale, double inputScale) : IActivation<T>, ISpanActivation<T>
+internal readonly struct EluAct<T>(double alpha, double scale, double inputScale) : IActivation<T>, IFloatVectorActivation, ISpanActivation<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T _scale = T.CreateTruncating(scale);
@@ -296,15 +367,22 @@ internal readonly struct EluAct<T>(double alpha, double scale, double inputScale
     private readonly T _negGrad = T.CreateTruncating(alpha * scale * inputScale);
     public T Forward(T x) => x > T.Zero ? x * _scale : SpecialFunctions.Expm1(x * _inputScale) * _negCoef;
     public T Derivative(T x, T y) => x > T.Zero ? _scale : T.Exp(x * _inputScale) * _negGrad;
-    public void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Forward(this, x, y);
-    public void Backward(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> gx) => ActivationKernels.Backward(this, g, x, y, gx);
+    public Vector256<float> Forward(Vector256<float> x) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x * F32(_scale),
+            VectorMath.Expm1(x * F32(_inputScale)) * F32(_negCoef));
+    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) =>
+        Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), F32(_scale),
+            VectorMath.Exp(x * F32(_inputScale)) * F32(_negGrad));
+    private static Vector256<float> F32(T v) => Vector256.Create(float.CreateTruncating(v));
+    public void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.ForwardFloatVector(this, x, y);
+    public void Backward(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> gx) => ActivationKernels.BackwardFloatVector(this, g, x, y, gx);
 }
 
 /// <summary>
 /// PyTorch's softplus: log(1 + e^(beta x)) / beta, and x itself once beta x exceeds the threshold (where the two
 /// agree to within e^-threshold). Derivative sigmoid(beta x), or 1 above the threshold.
 /// </summary>
-internal readonly struct SoftplusAct<T>(double beta, double threshold) : IActivation<T>, ISpanActivation<T>
+internal readonly struct SoftplusAct<T>(double beta, double threshold) : IActivation<T>, IFloatVectorActivation, ISpanActivation<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T _beta = T.CreateTruncating(beta);
@@ -319,18 +397,33 @@ internal readonly struct SoftplusAct<T>(double beta, double threshold) : IActiva
         T bx = x * _beta;
         return bx > _threshold ? T.One : SpecialFunctions.Sigmoid(bx);
     }
-    public void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Forward(this, x, y);
-    public void Backward(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> gx) => ActivationKernels.Backward(this, g, x, y, gx);
+    public Vector256<float> Forward(Vector256<float> x)
+    {
+        var beta = Vector256.Create(float.CreateTruncating(_beta));
+        var bx = x * beta;
+        var above = Vector256.GreaterThan(bx, Vector256.Create(float.CreateTruncating(_threshold)));
+        return Vector256.ConditionalSelect(above, x, VectorMath.Log1p(VectorMath.Exp(bx)) / beta);
+    }
+    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y)
+    {
+        var bx = x * Vector256.Create(float.CreateTruncating(_beta));
+        var above = Vector256.GreaterThan(bx, Vector256.Create(float.CreateTruncating(_threshold)));
+        return Vector256.ConditionalSelect(above, Vector256<float>.One, VectorMath.Sigmoid(bx));
+    }
+    public void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.ForwardFloatVector(this, x, y);
+    public void Backward(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> gx) => ActivationKernels.BackwardFloatVector(this, g, x, y, gx);
 }
 
 /// <summary>log sigmoid(x) = min(x, 0) - log1p(e^-|x|); derivative sigmoid(-x), both without overflow.</summary>
-internal readonly struct LogSigmoidAct<T> : IActivation<T>, ISpanActivation<T>
+internal readonly struct LogSigmoidAct<T> : IActivation<T>, IFloatVectorActivation, ISpanActivation<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     public T Forward(T x) => T.Min(x, T.Zero) - SpecialFunctions.Log1p(T.Exp(-T.Abs(x)));
     public T Derivative(T x, T y) => SpecialFunctions.Sigmoid(-x);
-    public void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Forward(this, x, y);
-    public void Backward(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> gx) => ActivationKernels.Backward(this, g, x, y, gx);
+    public Vector256<float> Forward(Vector256<float> x) => Vector256.Min(x, Vector256<float>.Zero) - VectorMath.Log1pExpNegAbs(x);
+    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y) => VectorMath.Sigmoid(-x);
+    public void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.ForwardFloatVector(this, x, y);
+    public void Backward(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> gx) => ActivationKernels.BackwardFloatVector(this, g, x, y, gx);
 }
 
 /// <summary>
@@ -394,7 +487,7 @@ internal readonly struct GeluTanhAct<T> : IActivation<T>, ISpanActivation<T>
 /// Swish x sigmoid(beta x) (Ramachandran et al. 2017); beta = 1 is SiLU (Elfwing et al. 2018).
 /// dy/dx = s + beta x s (1 - s) with s = sigmoid(beta x).
 /// </summary>
-internal readonly struct SwishAct<T>(T beta) : IActivation<T>, ISpanActivation<T>
+internal readonly struct SwishAct<T>(T beta) : IActivation<T>, IFloatVectorActivation, ISpanActivation<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T _beta = beta;
@@ -411,8 +504,15 @@ internal readonly struct SwishAct<T>(T beta) : IActivation<T>, ISpanActivation<T
         T s = SpecialFunctions.Sigmoid(_beta * x);
         return x * x * s * (T.One - s);
     }
-    public void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Forward(this, x, y);
-    public void Backward(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> gx) => ActivationKernels.Backward(this, g, x, y, gx);
+    public Vector256<float> Forward(Vector256<float> x) => x * VectorMath.Sigmoid(x * Vector256.Create(float.CreateTruncating(_beta)));
+    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y)
+    {
+        var bx = x * Vector256.Create(float.CreateTruncating(_beta));
+        var s = VectorMath.Sigmoid(bx);
+        return s + bx * s * (Vector256<float>.One - s);
+    }
+    public void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.ForwardFloatVector(this, x, y);
+    public void Backward(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> gx) => ActivationKernels.BackwardFloatVector(this, g, x, y, gx);
 }
 
 /// <summary>
@@ -421,7 +521,7 @@ internal readonly struct SwishAct<T>(T beta) : IActivation<T>, ISpanActivation<T
 /// and sigmoid(x) = e / (1 + e); none of these cancel in either tail. Above x = 20, t = 1 - 2/(n + 2) is 1 to double
 /// precision (and e^x would overflow float32 soon after), so there mish(x) = x with slope 1.
 /// </summary>
-internal readonly struct MishAct<T> : IActivation<T>, ISpanActivation<T>
+internal readonly struct MishAct<T> : IActivation<T>, IFloatVectorActivation, ISpanActivation<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private static T Cutoff => T.CreateTruncating(20);
@@ -442,8 +542,28 @@ internal readonly struct MishAct<T> : IActivation<T>, ISpanActivation<T>
         T oneMinusT2 = Two * Two * (n + T.One) / (d * d);
         return n / d + x * oneMinusT2 * (e / (T.One + e));
     }
-    public void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.Forward(this, x, y);
-    public void Backward(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> gx) => ActivationKernels.Backward(this, g, x, y, gx);
+    public Vector256<float> Forward(Vector256<float> x)
+    {
+        var cutoff = Vector256.Create(20f);
+        var two = Vector256.Create(2f);
+        var e = VectorMath.Exp(Vector256.Min(x, cutoff));
+        var n = e * (e + two);
+        return Vector256.ConditionalSelect(Vector256.GreaterThan(x, cutoff), x, x * (n / (n + two)));
+    }
+    public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y)
+    {
+        var cutoff = Vector256.Create(20f);
+        var two = Vector256.Create(2f);
+        var one = Vector256<float>.One;
+        var e = VectorMath.Exp(Vector256.Min(x, cutoff));
+        var n = e * (e + two);
+        var d = n + two;
+        var oneMinusT2 = Vector256.Create(4f) * (n + one) / (d * d);
+        var slope = n / d + x * oneMinusT2 * (e / (one + e));
+        return Vector256.ConditionalSelect(Vector256.GreaterThan(x, cutoff), one, slope);
+    }
+    public void Forward(ReadOnlySpan<T> x, Span<T> y) => ActivationKernels.ForwardFloatVector(this, x, y);
+    public void Backward(ReadOnlySpan<T> g, ReadOnlySpan<T> x, ReadOnlySpan<T> y, Span<T> gx) => ActivationKernels.BackwardFloatVector(this, g, x, y, gx);
 }
 
 /// <summary>

@@ -1,4 +1,7 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Workbench.Autograd;
 
@@ -125,6 +128,145 @@ public static partial class F
         return mean.DType == DType.Float32
             ? PointLoss<GaussianNllTerm<float>, float>(new(full), "gaussian_nll", reduction, [target, mean, expanded], [target, mean, logVar])
             : PointLoss<GaussianNllTerm<double>, double>(new(full), "gaussian_nll", reduction, [target, mean, expanded], [target, mean, logVar]);
+    }
+
+    /// <summary>
+    /// The log-likelihood of <paramref name="target"/> under independent Bernoulli pixels with logits l, summed over every
+    /// dim of the target but the first: sum_j t_j l_j - softplus(l_j), the negative of binary cross-entropy with logits
+    /// (fractional targets allowed, e.g. grey levels). <paramref name="target"/> is [B, ...]; <paramref name="logits"/> has
+    /// its shape or extra leading sample dims [S..., B, ...], over which the target is broadcast. Returns [B] or [S..., B].
+    /// One fused pass forward and one backward: d/dl = g (t - sigmoid(l)), d/dt = g l.
+    /// </summary>
+    public static Tensor BernoulliLogLikelihood(Tensor logits, Tensor target)
+    {
+        const string op = "bernoulli_log_likelihood";
+        ArgumentNullException.ThrowIfNull(logits);
+        ArgumentNullException.ThrowIfNull(target);
+        ShapeUtil.RequireSameDType(logits, target, op);
+        int lead = logits.Rank - target.Rank;
+        bool fits = target.Rank >= 1 && lead >= 0;
+        for (int i = 0; fits && i < target.Rank; i++) fits = logits.Shape[lead + i] == target.Shape[i];
+        if (!fits)
+            throw new ArgumentException(
+                $"{op}: logits of shape {ShapeUtil.Format(logits.Shape)} do not end in the target's shape {ShapeUtil.Format(target.Shape)}; " +
+                "the logits must be [B, ...] like the target, or [S..., B, ...] with sample dims first.");
+        int[] shape = logits.ShapeArray()[..(lead + 1)];
+        return logits.DType == DType.Float32
+            ? BernoulliLogLikelihood<float>(logits, target, shape, op)
+            : BernoulliLogLikelihood<double>(logits, target, shape, op);
+    }
+
+    private static Tensor BernoulliLogLikelihood<T>(Tensor logits, Tensor target, int[] shape, string op)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int batch = target.Shape[0];
+        int width = batch == 0 ? 0 : target.Numel / batch;            // pixels per example
+        int rows = ShapeUtil.Numel(shape);
+        var y = Tensor.Empty<T>(shape);
+        var la = (T[])logits.Storage; int lo = logits.Offset;
+        var ta = (T[])target.Storage; int to = target.Offset;
+        var ya = (T[])y.Storage;
+        ForRows(rows, width, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+                ya[r] = BernoulliRow(la.AsSpan(lo + r * width, width), ta.AsSpan(to + r % batch * width, width));
+        });
+        return Autograd.Record(y, op, g =>
+        {
+            g = ActivationKernels.SameDType(g, y);
+            var ga = (T[])g.Storage; int go = g.Offset;
+            Tensor? gl = null, gt = null;
+            if (logits.RequiresGrad)
+            {
+                gl = Tensor.Empty<T>(logits.Shape);
+                var gla = (T[])gl.Storage;
+                ForRows(rows, width, (r0, r1) =>
+                {
+                    for (int r = r0; r < r1; r++)
+                        BernoulliRowGrad(ga[go + r], la.AsSpan(lo + r * width, width), ta.AsSpan(to + r % batch * width, width), gla.AsSpan(r * width, width));
+                });
+            }
+            if (target.RequiresGrad)
+            {
+                // d/dt = g l, summed over the sample dims the target was broadcast along (in row order: deterministic).
+                gt = Tensor.Zeros(target.ShapeArray(), target.DType);
+                var gta = gt.AsSpan<T>();
+                for (int r = 0; r < rows; r++)
+                {
+                    T gr = ga[go + r];
+                    var l = la.AsSpan(lo + r * width, width);
+                    var dst = gta.Slice(r % batch * width, width);
+                    for (int j = 0; j < width; j++) dst[j] += gr * l[j];
+                }
+            }
+            return [gl, gt];
+        }, logits, target);
+    }
+
+    /// <summary>Runs rows [0, rows) of <paramref name="width"/> elements each, on both cores when there are many elements.</summary>
+    private static void ForRows(int rows, int width, Action<int, int> body)
+    {
+        if ((long)rows * width < Kernels.ParallelThreshold || rows < 2) body(0, rows);
+        else Kernels.For(rows, 1, body, force: true);
+    }
+
+    /// <summary>sum_j t_j l_j - softplus(l_j) = sum_j t_j l_j - max(l_j, 0) - log1p(e^-|l_j|), summed in double per lane group.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: skip the slow first tiers
+    private static T BernoulliRow<T>(ReadOnlySpan<T> l, ReadOnlySpan<T> t) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        double sum = 0;
+        if (typeof(T) == typeof(float) && VectorMath.IsAccelerated)
+        {
+            var lf = MemoryMarshal.Cast<T, float>(l);
+            var tf = MemoryMarshal.Cast<T, float>(t);
+            var acc = Vector256<float>.Zero;
+            for (int last = lf.Length - Vector256<float>.Count; i <= last; i += Vector256<float>.Count)
+            {
+                var lv = Vector256.Create(lf.Slice(i, Vector256<float>.Count));
+                var tv = Vector256.Create(tf.Slice(i, Vector256<float>.Count));
+                acc += tv * lv - Vector256.Max(lv, Vector256<float>.Zero) - VectorMath.Log1pExpNegAbs(lv);
+            }
+            if (i < lf.Length)
+            {
+                // Padding lanes hold l = 0, t = 0, whose term is -log 2: mask them out.
+                var lv = VectorMath.LoadTail(lf[i..]);
+                var tv = VectorMath.LoadTail(tf[i..]);
+                var term = tv * lv - Vector256.Max(lv, Vector256<float>.Zero) - VectorMath.Log1pExpNegAbs(lv);
+                acc += term & VectorMath.TailMask(lf.Length - i);
+                i = lf.Length;
+            }
+            for (int k = 0; k < Vector256<float>.Count; k++) sum += acc[k];
+        }
+        for (; i < l.Length; i++)
+            sum += double.CreateTruncating(t[i] * l[i] - T.Max(l[i], T.Zero) - SpecialFunctions.Log1p(T.Exp(-T.Abs(l[i]))));
+        return T.CreateTruncating(sum);
+    }
+
+    /// <summary>gl_j = g (t_j - sigmoid(l_j)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // hot loop: skip the slow first tiers
+    private static void BernoulliRowGrad<T>(T g, ReadOnlySpan<T> l, ReadOnlySpan<T> t, Span<T> gl) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (typeof(T) == typeof(float) && VectorMath.IsAccelerated)
+        {
+            var lf = MemoryMarshal.Cast<T, float>(l);
+            var tf = MemoryMarshal.Cast<T, float>(t);
+            var gf = MemoryMarshal.Cast<T, float>(gl);
+            var gv = Vector256.Create(float.CreateTruncating(g));
+            for (int last = lf.Length - Vector256<float>.Count; i <= last; i += Vector256<float>.Count)
+            {
+                var lv = Vector256.Create(lf.Slice(i, Vector256<float>.Count));
+                var tv = Vector256.Create(tf.Slice(i, Vector256<float>.Count));
+                (gv * (tv - VectorMath.Sigmoid(lv))).CopyTo(gf.Slice(i, Vector256<float>.Count));
+            }
+            if (i < lf.Length)
+            {
+                VectorMath.StoreTail(gv * (VectorMath.LoadTail(tf[i..]) - VectorMath.Sigmoid(VectorMath.LoadTail(lf[i..]))), gf[i..]);
+                i = lf.Length;
+            }
+        }
+        for (; i < l.Length; i++) gl[i] = g * (t[i] - SpecialFunctions.Sigmoid(l[i]));
     }
 
     private static void RequireLossShapes(string op, string nameA, Tensor a, string nameB, Tensor b, Reduction reduction)

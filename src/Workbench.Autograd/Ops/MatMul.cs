@@ -104,7 +104,12 @@ public static partial class F
         {
             Tensor? gx = null, gw = null, gb = null;
             if (x.RequiresGrad) { gx = Tensor.Empty([batch, inF], x.DType); Tensor.GemmInto(false, false, batch, inF, outF, g, weight, gx, false); }
-            if (weight.RequiresGrad) { gw = Tensor.Empty([outF, inF], x.DType); Tensor.GemmInto(true, false, outF, inF, batch, g, x, gw, false); }
+            if (weight.RequiresGrad)
+            {
+                // g^T x, added straight into the parameter's gradient when it has one (nothing then returned for it).
+                if (Autograd.LeafGradBuffer(weight) is { } buffer) Tensor.GemmInto(true, false, outF, inF, batch, g, x, buffer, accumulate: true);
+                else { gw = Tensor.Empty([outF, inF], x.DType); Tensor.GemmInto(true, false, outF, inF, batch, g, x, gw, false); }
+            }
             if (bias is not null && bias.RequiresGrad) gb = g.Sum(0);
             return [gx, gw, gb];
         }, inputs);

@@ -37,13 +37,9 @@ public static class LogLikelihood
                     throw new ArgumentException(
                         $"{where}: a Bernoulli decoder output carries a log-variance of shape {Checks.Format(px.LogVar.Shape)}; " +
                         "Bernoulli has no variance, so set LogVar to null or choose a Gaussian likelihood.");
-                // log p = x log sigmoid(l) + (1 - x) log sigmoid(-l) = x l - softplus(l).
-                // Same shapes (one sample per example, the training case): one fused kernel and one fused backward
-                // instead of three temporaries; with sample dims, the broadcasting form.
-                perPixel = Checks.SameShape(x.Shape, loc.Shape)
-                    ? F.BinaryCrossEntropyWithLogits(loc, x, Reduction.None).Neg()
-                    : x.Mul(loc).Sub(loc.Softplus());
-                break;
+                // log p = x log sigmoid(l) + (1 - x) log sigmoid(-l) = x l - softplus(l), summed per example in one
+                // fused kernel (and one fused backward), x broadcast over any sample dims.
+                return F.BernoulliLogLikelihood(loc, x);
             case Likelihood.Gaussian:
             case Likelihood.GaussianLearnedVariance:
                 var logVar = px.LogVar ?? throw new ArgumentException(

@@ -282,3 +282,95 @@ public class LossTests
         Assert.False(F.MseLoss(t, t).RequiresGrad);
     }
 }
+
+/// <summary>The fused Bernoulli log-likelihood summed per example (the VAE reconstruction term).</summary>
+public class BernoulliLogLikelihoodTests
+{
+    [Fact]
+    public void EqualsHandComputedValues()
+    {
+        // Row 0: x l - softplus(l) for (l, x) = (2, 0.3), (-1, 1), (0.5, 0) is minus the BCE values of
+        // BceMatchesHandComputedValuesInEveryReduction: -(1.5269280110429726 + 1.3132616875182228 + 0.9740769841801067)
+        // = -3.814266682741302. Row 1: (0, 1), (0, 0), (0, 0.5): three times -log 2 = -2.0794415416798357.
+        var l = Tensor.FromArray([2.0, -1.0, 0.5, 0, 0, 0], [2, 3]);
+        var x = Tensor.FromArray([0.3, 1.0, 0.0, 1, 0, 0.5], [2, 3]);
+        var y = F.BernoulliLogLikelihood(l, x).ToDoubleArray();
+        Assert.Equal(2, y.Length);
+        Assert.True(Math.Abs(y[0] + 3.814266682741302) < 1e-15, $"{y[0]:R}");
+        Assert.True(Math.Abs(y[1] + 2.0794415416798357) < 1e-15, $"{y[1]:R}");
+    }
+
+    [Fact]
+    public void MatchesMinusTheBceSummedOverPixelsAndBroadcastsOverSamples()
+    {
+        var g = new Generator(11);
+        var x = Tensor.Rand([4, 2, 37], g, 0, 1, DType.Float64);              // [B, C, W]: summed over C and W
+        var l = Tensor.Randn([3, 4, 2, 37], g, DType.Float64).Mul(4);          // three samples per example
+        var y = F.BernoulliLogLikelihood(l, x);
+        Assert.Equal(new[] { 3, 4 }, y.ShapeArray());
+        for (int s = 0; s < 3; s++)
+        {
+            var ls = l.Narrow(0, s, 1).Reshape(4, 2, 37);
+            var reference = F.BinaryCrossEntropyWithLogits(ls, x, Reduction.None).Reshape(4, -1).Sum(-1).Neg().ToDoubleArray();
+            for (int b = 0; b < 4; b++)
+                Assert.True(Math.Abs(y.ToDoubleArray()[s * 4 + b] - reference[b]) < 1e-12, $"sample {s}, example {b}");
+        }
+    }
+
+    [Fact]
+    public void GradientsOfLogitsAndTargetPassFiniteDifferences()
+    {
+        var g = new Generator(12);
+        var l = Tensor.Randn([2, 3, 13], g, DType.Float64).Mul(3).RequiresGrad_();
+        var x = Tensor.Rand([3, 13], g, 0, 1, DType.Float64).RequiresGrad_();
+        var result = GradCheck.Run(t => F.BernoulliLogLikelihood(t[0], t[1]), [l, x]);
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
+    public void Float32AgreesWithFloat64InValueAndGradient()
+    {
+        // 3 x 787 pixels: whole registers plus a tail in every row; logits out to +-30 reach both tails.
+        var g = new Generator(13);
+        var l64 = Tensor.Randn([3, 787], g, DType.Float64).Mul(10);
+        var x64 = Tensor.Rand([3, 787], g, 0, 1, DType.Float64);
+        var l32 = l64.To(DType.Float32).RequiresGrad_();
+        var x32 = x64.To(DType.Float32);
+        var l64r = l32.To(DType.Float64).Detach().RequiresGrad_();   // the same rounded inputs in both dtypes
+        var y32 = F.BernoulliLogLikelihood(l32, x32);
+        var y64 = F.BernoulliLogLikelihood(l64r, x32.To(DType.Float64));
+        var a = y32.ToDoubleArray(); var b = y64.ToDoubleArray();
+        for (int i = 0; i < 3; i++) Assert.True(Math.Abs(a[i] - b[i]) <= 2e-6 * Math.Abs(b[i]), $"row {i}: {a[i]:R} vs {b[i]:R}");
+        y32.Sum().Backward();
+        y64.Sum().Backward();
+        var ga = l32.Grad!.ToDoubleArray(); var gb = l64r.Grad!.ToDoubleArray();
+        for (int i = 0; i < ga.Length; i++) Assert.True(Math.Abs(ga[i] - gb[i]) <= 1e-6, $"grad {i}: {ga[i]:R} vs {gb[i]:R}");
+    }
+
+    [Fact]
+    public void LargeBatchesGiveTheSameBitsAsOneRowAtATime()
+    {
+        // 128 x 784 runs in parallel chunks; each row must not depend on the split.
+        var g = new Generator(14);
+        var l = Tensor.Randn([128, 784], g, DType.Float32).Mul(3).RequiresGrad_();
+        var x = Tensor.Rand([128, 784], g);
+        var whole = F.BernoulliLogLikelihood(l, x);
+        whole.Sum().Backward();
+        for (int r = 0; r < 128; r += 31)
+        {
+            var lr = l.Detach().Narrow(0, r, 1).Clone().RequiresGrad_();
+            var one = F.BernoulliLogLikelihood(lr, x.Narrow(0, r, 1));
+            Assert.Equal(whole.ToDoubleArray()[r], one.Item());
+            one.Sum().Backward();
+            Assert.Equal(l.Grad!.Narrow(0, r, 1).ToDoubleArray(), lr.Grad!.ToDoubleArray());
+        }
+    }
+
+    [Fact]
+    public void RejectsLogitsThatDoNotEndInTheTargetShape()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => F.BernoulliLogLikelihood(Tensor.Zeros([2, 5]), Tensor.Zeros([2, 4])));
+        Assert.Contains("[2, 5]", ex.Message);
+        Assert.Contains("[2, 4]", ex.Message);
+    }
+}

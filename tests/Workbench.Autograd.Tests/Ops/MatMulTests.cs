@@ -47,4 +47,27 @@ public class MatMulTests
         var lin = Assert.Throws<ArgumentException>(() => F.Linear(Tensor.Zeros(2, 3), Tensor.Zeros(4, 5)));
         Assert.Contains("in-features", lin.Message);
     }
+
+    [Theory]
+    [InlineData(DType.Float32)]
+    [InlineData(DType.Float64)]
+    public void LinearAddsTheWeightGradientIntoTheExistingBuffer(DType dtype)
+    {
+        var g = new Generator(21);
+        var x = Tensor.Randn([9, 7], g, dtype);
+        var upstream = Tensor.Randn([9, 5], g, dtype);
+        var fresh = Tensor.Randn([5, 7], g, dtype).RequiresGrad_();
+        F.Linear(x, fresh).Backward(upstream);                       // no buffer yet: the gradient is g^T x
+        var expected = fresh.Grad!.ToDoubleArray();
+
+        var w = fresh.Detach().Clone().RequiresGrad_();
+        var buffer = Tensor.Full([5, 7], 0.25, dtype);
+        w.Grad = buffer;
+        F.Linear(x, w).Backward(upstream);
+        Assert.Same(buffer, w.Grad);                                  // accumulated in place, no new tensor
+        var got = w.Grad!.ToDoubleArray();
+        double tol = dtype == DType.Float32 ? 1e-5 : 1e-13;
+        for (int i = 0; i < got.Length; i++)
+            Assert.True(Math.Abs(got[i] - (0.25 + expected[i])) <= tol * (1 + Math.Abs(expected[i])), $"{i}: {got[i]:R} vs 0.25 + {expected[i]:R}");
+    }
 }
