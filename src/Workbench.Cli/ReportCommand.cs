@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using Workbench.Experiments.Reports;
-using Workbench.Experiments.Results;
+using Workbench.Experiments.Store;
 
 namespace Workbench.Cli;
 
@@ -27,11 +27,14 @@ public static class ReportCommand
 
     internal static int Write(IAnsiConsole console, string storeDir, string? outDir, string? baseline, string? title, bool noPng)
     {
-        var records = RunRecordReader.ReadStore(storeDir);
         string full = Path.GetFullPath(storeDir);
+        if (!Directory.Exists(full))
+            throw new DirectoryNotFoundException($"Run store '{full}' does not exist; pass the folder `workbench ablate` wrote (it holds {RunStore.RecordsFolder}/*.jsonl).");
+        var store = new RunStore(full);
+        var records = store.ReadAll();
         if (records.Count == 0)
             throw new InvalidDataException(
-                $"Run store '{full}' holds no run records (looked for {Path.Combine(full, RunRecordReader.RecordsFolder, "*.jsonl")}); " +
+                $"Run store '{full}' holds no run records (looked for {Path.Combine(store.RecordsDirectory, "*.jsonl")}); " +
                 "run `workbench ablate` into it first, or point at the folder it wrote.");
         var options = new ReportOptions
         {

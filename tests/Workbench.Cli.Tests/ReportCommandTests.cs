@@ -1,4 +1,4 @@
-using Workbench.Experiments.Results;
+using Workbench.Experiments.Ablation;
 using Workbench.Experiments.Store;
 using Workbench.Vae;
 using Workbench.Vae.Training;
@@ -18,7 +18,7 @@ public class ReportCommandTests : IDisposable
     {
         var config = new RunConfig(new VaeConfig(Activation: activation), new TrainingOptions(Epochs: 2, Seed: seed, TrainSubset: 100));
         var epochs = new[] { new EpochMetrics(1, loss + 3, loss + 2, loss - 23, 25, 10, 1.5, 0.2), new EpochMetrics(2, loss + 1, loss, loss - 25, 25, 10, 1.5, 0.2) };
-        return new RunRecord(RunRecord.CurrentFormat, $"{activation}-{seed}", "cli", config, "completed", null, epochs,
+        return new RunRecord(RunRecord.CurrentFormat, RunKey.Compute(config, new EvaluationSettings()), "cli", config, "completed", null, epochs,
             new FinalMetrics(loss, loss - 25, 25, 10, null, null, loss / (784 * Math.Log(2)), 1.5), new Dictionary<string, double[]>(), 10,
             DateTimeOffset.UnixEpoch);
     }
@@ -53,14 +53,14 @@ public class ReportCommandTests : IDisposable
     [Fact]
     public void A_corrupt_record_names_the_file_and_line()
     {
-        WriteRecords(RunRecordReader.ToJsonLine(Run("relu", 1, 90)), "{\"format\": 1, \"key\": ");
-        AssertUserError(CliTests.Run("report", store), "shard-0.jsonl, line 2", "not a valid run record");
+        WriteRecords(RunStore.Serialize(Run("relu", 1, 90)), "{\"format\": 1, \"key\": ");
+        AssertUserError(CliTests.Run("report", store), "shard-0.jsonl, line 2", "not valid JSON");
     }
 
     [Fact]
     public void A_named_baseline_must_have_runs()
     {
-        WriteRecords(RunRecordReader.ToJsonLine(Run("relu", 1, 90)), RunRecordReader.ToJsonLine(Run("tanh", 1, 92)));
+        WriteRecords(RunStore.Serialize(Run("relu", 1, 90)), RunStore.Serialize(Run("tanh", 1, 92)));
         AssertUserError(CliTests.Run("report", store, "--baseline", "selu", "--no-png"), "'selu' has no runs", "relu, tanh");
     }
 
@@ -68,8 +68,8 @@ public class ReportCommandTests : IDisposable
     public void Writes_the_report_and_prints_where_each_file_went()
     {
         WriteRecords(
-            RunRecordReader.ToJsonLine(Run("relu", 1, 90)), RunRecordReader.ToJsonLine(Run("relu", 2, 91)),
-            RunRecordReader.ToJsonLine(Run("tanh", 1, 92)), RunRecordReader.ToJsonLine(Run("tanh", 2, 94)));
+            RunStore.Serialize(Run("relu", 1, 90)), RunStore.Serialize(Run("relu", 2, 91)),
+            RunStore.Serialize(Run("tanh", 1, 92)), RunStore.Serialize(Run("tanh", 2, 94)));
         string outDir = Path.Combine(store, "out");
         var (code, output) = CliTests.Run("report", store, "--out", outDir, "--no-png", "--title", "CLI check");
         Assert.True(code == Workbench.Cli.Cli.Ok, output);

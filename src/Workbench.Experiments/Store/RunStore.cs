@@ -237,6 +237,8 @@ public sealed class RunStore
     {
         if (record.Outcome is not ("completed" or "diverged" or "cancelled"))
             return $"outcome '{record.Outcome}' is not one of completed, diverged, cancelled.";
+        if (record.Outcome == "completed" && record.Final is null)
+            return $"run {record.Key} completed but has no final metrics.";
         try
         {
             record.Config.Model.Validate();

