@@ -1,3 +1,4 @@
+using Workbench.Autograd.Serialization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -125,7 +126,7 @@ public sealed class Notebook
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        JupyterJson.WriteAtomically(path, ToJson());
+        AtomicFile.WriteAllText(path, ToJson());
     }
 
     /// <summary>A deep copy.</summary>

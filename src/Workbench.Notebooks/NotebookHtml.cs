@@ -1,3 +1,4 @@
+using Workbench.Autograd.Serialization;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -54,7 +55,7 @@ public static partial class NotebookHtml
     }
 
     /// <summary>Writes <see cref="Render"/> to <paramref name="path"/> atomically.</summary>
-    public static void Save(string path, Notebook notebook, string title) => JupyterJson.WriteAtomically(path, Render(notebook, title));
+    public static void Save(string path, Notebook notebook, string title) => AtomicFile.WriteAllText(path, Render(notebook, title));
 
     private static void AppendOutput(StringBuilder html, CellOutput output)
     {

@@ -1,3 +1,4 @@
+using Workbench.Autograd.Serialization;
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;
@@ -82,7 +83,7 @@ public sealed partial class PackageResolver
             using var fileLock = await AcquireFileLockAsync(Path.Combine(dir, ".lock"), cancellationToken).ConfigureAwait(false);
             if (ReadResolved(dir) is { } other) return other;
             var files = await RestoreAsync(dir, id, version, what, cancellationToken).ConfigureAwait(false);
-            JupyterJson.WriteAtomically(Path.Combine(dir, ResolvedFile), string.Join('\n', files) + "\n");
+            AtomicFile.WriteAllText(Path.Combine(dir, ResolvedFile), string.Join('\n', files) + "\n");
             return files;
         }
         finally

@@ -1,3 +1,4 @@
+using Workbench.Autograd.Serialization;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -139,11 +140,11 @@ public static class HtmlExport
 
     /// <summary>Writes <see cref="Render(HtmlPage)"/> to <paramref name="path"/> atomically.</summary>
     public static void Save(string path, HtmlPage page) =>
-        ChartFiles.WriteAtomically(path, Encoding.UTF8.GetBytes(Render(page)));
+        AtomicFile.WriteAllText(path, Render(page));
 
     /// <summary>Writes a one-figure page to <paramref name="path"/> atomically.</summary>
     public static void Save(string path, Figure figure, string title = "Figure") =>
-        ChartFiles.WriteAtomically(path, Encoding.UTF8.GetBytes(Render(figure, title)));
+        AtomicFile.WriteAllText(path, Render(figure, title));
 
     /// <summary>Console marker the screenshot page prints once plotly.js has finished drawing.</summary>
     internal const string RenderedMarker = "workbench-plot-rendered";

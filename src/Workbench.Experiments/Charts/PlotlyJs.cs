@@ -1,3 +1,4 @@
+using Workbench.Autograd.Serialization;
 using System.ComponentModel;
 using System.Formats.Tar;
 using System.IO.Compression;
@@ -211,7 +212,7 @@ public static class PlotlyJs
 
             var bundle = ExtractBundle(bytes);
             CheckInlinable(new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bundle), $"{PackageName}@{Version}:{TarEntry}");
-            ChartFiles.WriteAtomically(target, bundle);
+            AtomicFile.WriteAllBytes(target, bundle);
             log?.Invoke($"plotly.js: {PackageName}@{Version} saved to {target} ({new FileInfo(target).Length} bytes).");
         }
         finally

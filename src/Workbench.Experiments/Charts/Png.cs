@@ -1,3 +1,4 @@
+using Workbench.Autograd.Serialization;
 using System.Buffers.Binary;
 using System.IO.Compression;
 
@@ -60,7 +61,7 @@ public static class Png
             throw new ArgumentException(
                 $"Png.Save: the bytes for '{path}' do not start with the PNG signature; pass the output of a PNG encoder.",
                 nameof(png));
-        ChartFiles.WriteAtomically(path, png);
+        AtomicFile.WriteAllBytes(path, png.ToArray());
     }
 
     /// <summary>Maps [0, 1] to 0..255 by rounding (x * 255 + 0.5); NaN is rejected because it would silently become black.</summary>

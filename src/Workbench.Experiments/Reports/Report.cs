@@ -1,3 +1,4 @@
+using Workbench.Autograd.Serialization;
 using System.Globalization;
 using Workbench.Experiments.Charts;
 using Workbench.Experiments.Results;

@@ -1,3 +1,4 @@
+using Workbench.Autograd.Serialization;
 using System.Globalization;
 using System.Text.Json;
 using Workbench.Experiments.Ablation;

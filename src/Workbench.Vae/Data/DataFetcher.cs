@@ -1,3 +1,4 @@
+using Workbench.Autograd.Serialization;
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Security.Cryptography;
@@ -102,7 +103,7 @@ public static class DataFetcher
             }
 
             Directory.CreateDirectory(folder);
-            foreach (var file in missing) WriteAtomically(Path.Combine(folder, file.FileName), contents[file.FileName]);
+            foreach (var file in missing) AtomicFile.WriteAllBytes(Path.Combine(folder, file.FileName), contents[file.FileName]);
             log?.Invoke($"{info.DisplayName}: wrote {missing.Count} verified file(s) to '{folder}'.");
             return folder;
         }
@@ -228,26 +229,6 @@ public static class DataFetcher
     }
 
     internal static string Sha256Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
-
-    /// <summary>Writes to a temporary name in the same folder, flushes to disk, then renames over the target.</summary>
-    private static void WriteAtomically(string path, byte[] bytes)
-    {
-        string temp = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
-    }
 
     private static void TryDeleteDirectory(string path)
     {

@@ -131,29 +131,3 @@ public sealed class RunDirectory
         return (model, config);
     }
 }
-
-/// <summary>Writes that either happen completely or not at all.</summary>
-public static class AtomicFile
-{
-    /// <summary>Writes to a temporary file in the same folder, flushes it to disk, then renames it over the target.</summary>
-    public static void WriteAllText(string path, string contents)
-    {
-        string dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        string temp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(path)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                var bytes = new UTF8Encoding(false).GetBytes(contents);
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            System.IO.File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (System.IO.File.Exists(temp)) System.IO.File.Delete(temp);
-        }
-    }
-}
