@@ -13,7 +13,9 @@ namespace Workbench.Bench;
 
 /// <summary>One line of a workload's result: a quantity measured on both sides.</summary>
 /// <param name="Ratio">Workbench / PyTorch (time or memory): below 1 means Workbench is faster or smaller.</param>
-public sealed record BenchRow(string Workload, string Quantity, double Ours, double Theirs, string Unit, double Target, string Check)
+/// <param name="GemmFlops">For training rows: the matrix-product work (floating-point operations) of the timed steps, so that
+/// <c>all</c> can report achieved GFLOP/s against the GEMM peak; 0 elsewhere.</param>
+public sealed record BenchRow(string Workload, string Quantity, double Ours, double Theirs, string Unit, double Target, string Check, double GemmFlops = 0)
 {
     public double Ratio => Ours / Theirs;
 }
@@ -84,6 +86,43 @@ internal static class VaeBench
     }
 
     /// <summary>Prints rows as a table: ours, PyTorch, ratio, target met, and the correctness check.</summary>
+    /// <summary>
+    /// The matrix-product work of one training step: 2 B in out operations per Linear weight for the forward product, as
+    /// many for the weight gradient and for the input gradient, except the first layer's (its input is data).
+    /// </summary>
+    public static double TrainingFlopsPerStep(VaeConfig config, int batch)
+    {
+        var model = Workbench.Vae.Models.Vae.Create(config, new Generator(1));
+        double flops = 0;
+        foreach (var (_, p) in model.NamedParameters())
+        {
+            if (p.Rank != 2) continue;
+            double product = 2.0 * batch * p.Shape[0] * p.Shape[1];
+            flops += p.Shape[1] == config.InputDim ? 2 * product : 3 * product;
+        }
+        return flops;
+    }
+
+    /// <summary>Our GEMM's rate on the step's largest product (F.Linear 128 x 784 -> 400), GFLOP/s from the median of 200 calls.</summary>
+    public static double GemmPeakGflops()
+    {
+        var g = new Generator(3);
+        var x = Tensor.Randn([128, 784], g);
+        var w = Tensor.Randn([400, 784], g);
+        var times = new double[200];
+        using (Tensor.NoGrad())
+        {
+            for (int i = 0; i < 100; i++) F.Linear(x, w);
+            for (int i = 0; i < times.Length; i++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                F.Linear(x, w);
+                times[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+        }
+        return 2.0 * 128 * 400 * 784 / Median(times) / 1e9;
+    }
+
     public static void PrintTable(IEnumerable<BenchRow> rows)
     {
         string fmt = "{0,-26} {1,-22} {2,12} {3,12} {4,-5} {5,9} {6,-6} {7}";
@@ -273,12 +312,15 @@ public sealed class TrainWorkload : IWorkload
         }
         Peer.WarnUnlessOpenBlas(header);
         double diff = VaeBench.Median(ourLoss) - VaeBench.Median(theirLoss);
-        double tolerance = steps >= 400 ? 2.0 : 5.0;
+        // The two sides draw different initial weights and batches, so one epoch's test loss differs by run-to-run
+        // noise: about a nat for the 784-400-20 model, up to 1.5 % of the loss for the deeper tanh model.
+        double tolerance = Math.Max(steps >= 400 ? 2.0 : 5.0, 0.015 * Math.Abs(VaeBench.Median(theirLoss)));
         string check = string.Format(VaeBench.Inv, "test loss {0:0.00} vs {1:0.00} nats, |diff| {2:0.00} {3} {4}",
             VaeBench.Median(ourLoss), VaeBench.Median(theirLoss), Math.Abs(diff), Math.Abs(diff) < tolerance ? "<" : ">=",
-            tolerance.ToString("0", VaeBench.Inv) + (Math.Abs(diff) < tolerance ? " ok" : " FAIL"));
+            tolerance.ToString("0.0", VaeBench.Inv) + (Math.Abs(diff) < tolerance ? " ok" : " FAIL"));
         string label = model == "pytorch-examples" ? $"train {config.Activation}" : $"train {model} {config.Activation}";
-        return [new BenchRow(label, $"s / {steps} steps", VaeBench.Median(ours), VaeBench.Median(theirs), "s", 0.8, check)];
+        return [new BenchRow(label, $"s / {steps} steps", VaeBench.Median(ours), VaeBench.Median(theirs), "s", 0.8, check,
+            VaeBench.TrainingFlopsPerStep(config, 128) * steps)];
     }
 }
 
@@ -525,6 +567,17 @@ public sealed class AllWorkload : IWorkload
         Console.WriteLine($"Workbench vs PyTorch on {Environment.ProcessorCount} cores (peer: torch threads 2, OPENBLAS_NUM_THREADS=1). " +
             "ours/pt is the time (or memory) ratio: below 1 means Workbench is faster (smaller).");
         VaeBench.PrintTable(rows);
+        double peak = VaeBench.GemmPeakGflops();
+        Console.WriteLine();
+        Console.WriteLine(string.Format(VaeBench.Inv,
+            "Training efficiency: the matrix-product work of the timed steps / their time, against our GEMM peak measured now " +
+            "(F.Linear 128 x 784 -> 400: {0:0.0} GFLOP/s); target >= 60 %.", peak));
+        foreach (var r in rows.Where(r => r.GemmFlops > 0))
+        {
+            double ours = r.GemmFlops / r.Ours / 1e9, theirs = r.GemmFlops / r.Theirs / 1e9;
+            Console.WriteLine(string.Format(VaeBench.Inv, "  {0,-24} Workbench {1,6:0.0} GFLOP/s = {2,3:0} % of peak   PyTorch {3,6:0.0} GFLOP/s",
+                r.Workload, ours, 100 * ours / peak, theirs));
+        }
         return 0;
     }
 }
