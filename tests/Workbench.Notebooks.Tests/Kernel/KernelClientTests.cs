@@ -132,7 +132,8 @@ public class KernelClientTests(CliKernelEnvironment jupyter, ITestOutputHelper o
     /// <summary>Runs a client script; it prints its measurements as JSON on the last line and exits 0 when all checks pass.</summary>
     private JsonObject RunClient(string script, string scenario)
     {
-        var clients = Path.Combine(SourceDirectory(), "..", "clients");
+        // The scripts and the shared common.py are copied to the output folder's clients/ by the project file.
+        var clients = Path.Combine(AppContext.BaseDirectory, "clients");
         var stdout = Run([Path.Combine(clients, script), scenario], clients, TimeSpan.FromMinutes(5));
         return JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!.AsObject();
     }
