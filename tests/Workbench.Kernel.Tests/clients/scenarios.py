@@ -5,10 +5,9 @@ usage: python3 scenarios.py SCENARIO   (kernel_info, execute, display, error, co
 
 import signal
 import statistics
-import sys
 import time
 
-from common import TIMEOUT, check, execute, iopub_until_idle, run, start, stop
+from common import TIMEOUT, check, execute, iopub_until_idle, is_complete, main, start, stop, wait_running
 
 
 def kernel_info():
@@ -132,17 +131,10 @@ def complete():
         content = kc.inspect("nothing", 2, reply=True, timeout=TIMEOUT)["content"]
         check(not content["found"], f"inspect of unknown word {content}")
 
-        def is_complete(code):
-            # jupyter_client's blocking client has no reply=True form for is_complete.
-            msg_id = kc.is_complete(code)
-            reply = kc.get_shell_msg(timeout=TIMEOUT)
-            check(reply["parent_header"]["msg_id"] == msg_id, "is_complete_reply answers another request")
-            return reply["content"]
-
         for code, status in [("echo a", "complete"), ("echo a \\", "incomplete"), ("bogus", "invalid")]:
-            content = is_complete(code)
+            content = is_complete(kc, code)
             check(content["status"] == status, f"is_complete({code!r}) = {content}")
-        check(is_complete("echo a \\")["indent"] == "    ", "indent")
+        check(is_complete(kc, "echo a \\")["indent"] == "    ", "indent")
 
         content = kc.history(reply=True, timeout=TIMEOUT)["content"]
         check(content == {"status": "ok", "history": []}, f"history {content}")
@@ -156,10 +148,7 @@ def interrupt():
     km, kc, _ = start()
     try:
         msg_id = kc.execute("sleep 30")
-        while True:  # wait until the cell is running
-            msg = kc.get_iopub_msg(timeout=TIMEOUT)
-            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
-                break
+        wait_running(kc, msg_id)
         t0 = time.perf_counter()
         km.interrupt_kernel()
         reply = kc.get_shell_msg(timeout=10)
@@ -176,10 +165,7 @@ def interrupt():
         # interrupt_mode "signal" (and Ctrl-C in the terminal that runs Jupyter) delivers SIGINT instead:
         # it must interrupt the cell, not kill the kernel.
         msg_id = kc.execute("sleep 30")
-        while True:
-            msg = kc.get_iopub_msg(timeout=TIMEOUT)
-            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
-                break
+        wait_running(kc, msg_id)
         t0 = time.perf_counter()
         km.signal_kernel(signal.SIGINT)
         reply = kc.get_shell_msg(timeout=10)
@@ -237,7 +223,4 @@ SCENARIOS = {
 }
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2 or sys.argv[1] not in SCENARIOS:
-        print(f"usage: scenarios.py {{{','.join(SCENARIOS)}}}", file=sys.stderr)
-        sys.exit(2)
-    run(SCENARIOS[sys.argv[1]])
+    main(SCENARIOS, "scenarios.py")

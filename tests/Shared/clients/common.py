@@ -1,5 +1,9 @@
 """Helpers shared by the Jupyter-client scenarios that the C# tests run against the Workbench kernel.
 
+This one file is linked into both tests/Workbench.Kernel.Tests (the kernel host with its echo test backend)
+and tests/Workbench.Notebooks.Tests (`workbench kernel start`, the notebook engine); each copies it next to
+its own scenario scripts, in the output folder's clients/, so `from common import ...` finds it.
+
 The kernelspec is found through JUPYTER_PATH (set by the calling test to a temporary prefix). Each script
 prints one JSON object on its last stdout line with what it measured, and exits non-zero with a message
 when a check fails.
@@ -12,6 +16,9 @@ import time
 import jupyter_client
 
 KERNEL_NAME = "workbench-csharp"
+
+# Seconds to wait for any one reply or output. A scenario script may raise it before it starts a kernel
+# (common.TIMEOUT = ...); the helpers below read it when called, not when defined.
 TIMEOUT = 30
 
 
@@ -45,10 +52,10 @@ def stop(km, kc):
         km.shutdown_kernel(now=False)
 
 
-def iopub_until_idle(kc, msg_id, timeout=TIMEOUT):
+def iopub_until_idle(kc, msg_id, timeout=None):
     """IOPub messages parented to msg_id, through its idle status."""
     messages = []
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + (timeout or TIMEOUT)
     while time.monotonic() < deadline:
         msg = kc.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
         if msg["parent_header"].get("msg_id") != msg_id:
@@ -67,6 +74,29 @@ def execute(kc, code, **kwargs):
     return reply, iopub_until_idle(kc, msg_id)
 
 
+def of_type(iopub, msg_type):
+    """The contents of the IOPub messages of one type."""
+    return [m["content"] for m in iopub if m["msg_type"] == msg_type]
+
+
+def wait_running(kc, msg_id):
+    """Wait for the execute_input of msg_id: from then on the cell is running and can be interrupted."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        msg = kc.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
+            return
+    raise CheckFailed(f"no execute_input for {msg_id}")
+
+
+def is_complete(kc, code):
+    """The is_complete_reply content (jupyter_client's blocking client has no reply=True form for it)."""
+    msg_id = kc.is_complete(code)
+    reply = kc.get_shell_msg(timeout=TIMEOUT)
+    check(reply["parent_header"]["msg_id"] == msg_id, "is_complete_reply answers another request")
+    return reply["content"]
+
+
 def run(scenario):
     """Run scenario() and print its result dict as JSON; failures exit 1 with the reason on stderr."""
     try:
@@ -75,3 +105,11 @@ def run(scenario):
         print(f"check failed: {e}", file=sys.stderr)
         sys.exit(1)
     print(json.dumps(result or {}))
+
+
+def main(scenarios, script):
+    """Command line of a scenario script: `python3 SCRIPT SCENARIO`, SCENARIO one of the keys of scenarios."""
+    if len(sys.argv) != 2 or sys.argv[1] not in scenarios:
+        print(f"usage: {script} {{{','.join(scenarios)}}}", file=sys.stderr)
+        sys.exit(2)
+    run(scenarios[sys.argv[1]])
