@@ -143,7 +143,7 @@ public class KernelClientTests(CliKernelEnvironment jupyter, ITestOutputHelper o
             NotebookSeries.AssertExecuted(name, figures, JsonNode.Parse(File.ReadAllText(Path.Combine(outDir, name + ".ipynb")))!);
         }
         output.WriteLine($"nbconvert --execute of the whole series: {total.Elapsed.TotalSeconds:0.0} s");
-        Assert.True(Directory.Exists(Path.Combine(jupyter.Root, "series", "artifacts", "notebooks", "ablation-quick")),
+        Assert.True(Directory.Exists(Path.Combine(jupyter.Root, "series", "artifacts", "notebooks", "ablation-notebook-quick")),
             "04's run store is not beside the copied notebooks");
     }
 
