@@ -93,6 +93,23 @@ internal static class Kernels
         var ra = (T[])result.Storage;
         int rank = shape.Length;
         if (result.Numel == 0) return result;
+        // One operand repeated along leading dims only (a [B, L] against z [S, B, L]): whole contiguous blocks of the
+        // smaller operand's size, each a plain same-shape row (vectorised), not one short row per last-dim slice.
+        if (IsTrailingBlock(b.Shape, shape) || IsTrailingBlock(a.Shape, shape))
+        {
+            bool bSmall = IsTrailingBlock(b.Shape, shape);
+            int block = bSmall ? b.Numel : a.Numel;
+            For(result.Numel / block, Math.Max(1, 4096 / block), (r0, r1) =>
+            {
+                for (int r = r0; r < r1; r++)
+                {
+                    var blockA = bSmall ? aa.AsSpan(ao + r * block, block) : aa.AsSpan(ao, block);
+                    var blockB = bSmall ? ba.AsSpan(bo, block) : ba.AsSpan(bo + r * block, block);
+                    Row<TOp, T>(blockA, 1, blockB, 1, ra.AsSpan(r * block, block));
+                }
+            });
+            return result;
+        }
         var sa = ShapeUtil.BroadcastStrides(a.Shape, shape);
         var sb = ShapeUtil.BroadcastStrides(b.Shape, shape);
         int inner = shape[rank - 1];
@@ -119,6 +136,13 @@ internal static class Kernels
             }
         });
         return result;
+    }
+
+    /// <summary>True when <paramref name="small"/> (rank >= 1, no size-1 dims being stretched) equals the trailing dims of <paramref name="shape"/>.</summary>
+    private static bool IsTrailingBlock(ReadOnlySpan<int> small, ReadOnlySpan<int> shape)
+    {
+        if (small.Length == 0 || small.Length >= shape.Length) return false;
+        return small.SequenceEqual(shape[^small.Length..]);
     }
 
     /// <summary>One contiguous output row; a stride of 0 means the operand is a single broadcast value.</summary>

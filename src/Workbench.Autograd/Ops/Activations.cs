@@ -402,7 +402,8 @@ internal readonly struct SoftplusAct<T>(double beta, double threshold) : IActiva
         var beta = Vector256.Create(float.CreateTruncating(_beta));
         var bx = x * beta;
         var above = Vector256.GreaterThan(bx, Vector256.Create(float.CreateTruncating(_threshold)));
-        return Vector256.ConditionalSelect(above, x, VectorMath.Log1p(VectorMath.Exp(bx)) / beta);
+        var softplus = Vector256.Max(bx, Vector256<float>.Zero) + VectorMath.Log1pExpNegAbs(bx);   // log(1 + e^bx), no overflow
+        return Vector256.ConditionalSelect(above, x, softplus / beta);
     }
     public Vector256<float> Derivative(Vector256<float> x, Vector256<float> y)
     {

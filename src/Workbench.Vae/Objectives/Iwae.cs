@@ -61,7 +61,7 @@ public static class Iwae
     /// <param name="chunk">Importance samples decoded at once per row.</param>
     /// <param name="progress">Told the number of rows finished after each batch.</param>
     public static Tensor NegativeLogLikelihood(Tensor data, Func<Tensor, Posterior> encode, Func<Tensor, DecoderOutput> decode,
-        Generator generator, int k = 5000, int batchSize = 50, int chunk = 100, IProgress<int>? progress = null)
+        Generator generator, int k = 5000, int batchSize = 50, int chunk = 20, IProgress<int>? progress = null)
     {
         const string where = "Iwae.NegativeLogLikelihood";
         Checks.Data(data, where);

@@ -104,4 +104,23 @@ public class ArithmeticTests
         Assert.Equal(new float[] { 101, 102, 103, 204, 205, 206 }, a.Add(c).ToArray());
         Assert.Equal(new float[] { 99, 199, 98, 198 }, Tensor.FromArray(new float[] { 100, 200 }, 1, 2).Sub(Tensor.FromArray(new float[] { 1, 2 }, 2, 1)).ToArray());
     }
+
+    [Fact]
+    public void BroadcastingAlongLeadingDimsMatchesElementByElement()
+    {
+        // [S, B, L] against [B, L] (either side): the block fast path, checked against explicit loops, with gradients.
+        var g = new Generator(31);
+        var big = Tensor.Randn([3, 4, 5], g, DType.Float64).RequiresGrad_();
+        var small = Tensor.Randn([4, 5], g, DType.Float64).RequiresGrad_();
+        var bv = big.ToDoubleArray(); var sv = small.ToDoubleArray();
+        var sub = big.Sub(small).ToDoubleArray();
+        var div = small.Div(big).ToDoubleArray();
+        for (int i = 0; i < 60; i++)
+        {
+            Assert.Equal(bv[i] - sv[i % 20], sub[i]);
+            Assert.Equal(sv[i % 20] / bv[i], div[i]);
+        }
+        var result = GradCheck.Run(t => t[0].Mul(t[1]).Add(t[1].Sub(t[0])), [big, small]);
+        Assert.True(result.Passed, result.ToString());
+    }
 }
