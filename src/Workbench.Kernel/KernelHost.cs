@@ -148,6 +148,7 @@ public sealed class KernelHost : IDisposable
         var signals = new List<PosixSignalRegistration>();
         if (_options.HandleSignals)
         {
+            if (SigintDisposition.RestoreIfIgnored()) Log("SIGINT was ignored (started from a background job?); taking it back for interrupts.");
             signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; Interrupt(); }));
             signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; RequestStop(); }));
         }

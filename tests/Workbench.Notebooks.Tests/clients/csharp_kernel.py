@@ -110,6 +110,9 @@ def session():
 
 
 def interrupt():
+    # A kernel started from a background job (or under nohup) inherits SIGINT ignored; it must still take
+    # interrupt_mode "signal". The kernel started below inherits this process's ignored SIGINT.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     km, kc, _ = start()
     try:
         run_cell(kc, "var x = 42;")
