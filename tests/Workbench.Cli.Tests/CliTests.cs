@@ -1,5 +1,5 @@
-using Spectre.Console;
 using Workbench.Cli;
+using Workbench.Tests.Shared;
 
 namespace Workbench.Cli.Tests;
 
@@ -13,20 +13,7 @@ public class CliTests : IDisposable
     }
 
     /// <summary>Runs the CLI in-process against a plain, wide console and returns the exit code and everything printed.</summary>
-    public static (int Code, string Output) Run(params string[] args)
-    {
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(writer),
-        });
-        console.Profile.Width = 200;
-        int code = Workbench.Cli.Cli.Run(args, console);
-        return (code, writer.ToString());
-    }
+    public static (int Code, string Output) Run(params string[] args) => InProcessCli.Run(args, width: 200);
 
     private static void AssertUserError((int Code, string Output) result, params string[] expected)
     {

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Workbench.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace Workbench.Kernel.Tests;
@@ -17,21 +17,10 @@ public sealed class JupyterEnvironment : IDisposable
         if (!File.Exists(host))
             throw new InvalidOperationException($"The kernel test host is missing at {host}; build tests/Workbench.Kernel.Tests.");
         KernelSpec.Install(Root, user: false, [DotnetHost(), host, KernelSpec.ConnectionFilePlaceholder]);
-        Directory.CreateDirectory(Path.Combine(Root, "runtime"));
-        Directory.CreateDirectory(Path.Combine(Root, "data"));
-        Directory.CreateDirectory(Path.Combine(Root, "config"));
+        JupyterPython.CreateFolders(Root);
     }
 
     public string Root { get; }
-
-    public IReadOnlyDictionary<string, string> Variables => new Dictionary<string, string>
-    {
-        ["JUPYTER_PATH"] = Path.Combine(Root, "share", "jupyter"),
-        ["JUPYTER_RUNTIME_DIR"] = Path.Combine(Root, "runtime"),
-        ["JUPYTER_DATA_DIR"] = Path.Combine(Root, "data"),
-        ["JUPYTER_CONFIG_DIR"] = Path.Combine(Root, "config"),
-        ["PYTHONDONTWRITEBYTECODE"] = "1",
-    };
 
     /// <summary>The dotnet executable running these tests, so the kernel runs on the same runtime.</summary>
     private static string DotnetHost()
@@ -41,17 +30,8 @@ public sealed class JupyterEnvironment : IDisposable
         return process is not null && Path.GetFileNameWithoutExtension(process) == "dotnet" ? process : "dotnet";
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A kernel that is still exiting may hold the runtime folder for a moment; the OS cleans temp.
-        }
-    }
+    public void Dispose() => JupyterPython.DeleteQuietly(Root);
+
 }
 
 /// <summary>
@@ -60,8 +40,6 @@ public sealed class JupyterEnvironment : IDisposable
 /// </summary>
 public class JupyterClientTests(JupyterEnvironment jupyter, ITestOutputHelper output) : IClassFixture<JupyterEnvironment>
 {
-    private static readonly Lazy<string?> Python = new(FindPython);
-
     [Fact]
     public void KernelInfoReplyArrivesQuickly()
     {
@@ -119,56 +97,7 @@ public class JupyterClientTests(JupyterEnvironment jupyter, ITestOutputHelper ou
     }
 
     /// <summary>Runs a client script; it prints its measurements as JSON on the last line and exits 0 when all checks pass.</summary>
-    private JsonObject RunScenario(string script, string argument)
-    {
-        var python = Python.Value ?? throw new Xunit.Sdk.XunitException(
-            "No python3 with jupyter_client was found (tried /usr/bin/python3 and python3 on PATH). " +
-            "Install the Jupyter client: apt-get install -y jupyter-client python3-jupyter-client.");
-        var clients = Path.Combine(AppContext.BaseDirectory, "clients");
-        var start = new ProcessStartInfo(python)
-        {
-            WorkingDirectory = clients,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            ArgumentList = { Path.Combine(clients, script), argument },
-        };
-        foreach (var (name, value) in jupyter.Variables) start.Environment[name] = value;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new Xunit.Sdk.XunitException($"{script} {argument} did not finish within 2 minutes.\n{stderr.Result}");
-        }
-        var text = stdout.Result;
-        if (stderr.Result.Length > 0) output.WriteLine(stderr.Result);
-        Assert.True(process.ExitCode == 0, $"{script} {argument} failed (exit {process.ExitCode}):\n{stderr.Result}\n{text}");
-        var last = text.TrimEnd().Split('\n')[^1];
-        return JsonNode.Parse(last)!.AsObject();
-    }
-
-    private static string? FindPython()
-    {
-        // Debian's jupyter-client installs into the system interpreter, which a python3 earlier on PATH may not be.
-        foreach (var candidate in new[] { "/usr/bin/python3", "python3" })
-        {
-            try
-            {
-                using var probe = Process.Start(new ProcessStartInfo(candidate)
-                {
-                    ArgumentList = { "-c", "import jupyter_client, zmq" },
-                    RedirectStandardError = true,
-                    RedirectStandardOutput = true,
-                })!;
-                probe.WaitForExit(TimeSpan.FromSeconds(30));
-                if (probe.ExitCode == 0) return candidate;
-            }
-            catch (System.ComponentModel.Win32Exception)
-            {
-                // Not installed under that name; try the next.
-            }
-        }
-        return null;
-    }
+    private JsonObject RunScenario(string script, string argument) =>
+        JupyterPython.RunClient(JupyterPython.Require("jupyter_client, zmq", "apt-get install -y jupyter-client python3-jupyter-client"),
+            script, argument, jupyter.Root, TimeSpan.FromMinutes(2), output);
 }

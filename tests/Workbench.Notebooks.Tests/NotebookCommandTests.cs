@@ -1,4 +1,4 @@
-using Spectre.Console;
+using Workbench.Tests.Shared;
 
 namespace Workbench.Notebooks.Tests;
 
@@ -11,20 +11,7 @@ public class NotebookCommandTests : IDisposable
     public void Dispose() => Directory.Delete(dir, recursive: true);
 
     /// <summary>Runs the CLI in-process against a plain, wide console and returns the exit code and everything printed.</summary>
-    private static (int Code, string Output) Run(params string[] args)
-    {
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(writer),
-        });
-        console.Profile.Width = 400;
-        int code = Workbench.Cli.Cli.Run(args, console);
-        return (code, writer.ToString());
-    }
+    private static (int Code, string Output) Run(params string[] args) => InProcessCli.Run(args);
 
     private string Write(string name, Notebook nb)
     {

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Spectre.Console;
 using Workbench.Kernel;
 using Workbench.Notebooks.Tests.Series;
+using Workbench.Tests.Shared;
 using Xunit.Abstractions;
 
 namespace Workbench.Notebooks.Tests.Kernel;
@@ -21,48 +21,18 @@ public sealed class CliKernelEnvironment : IDisposable
         var (code, output) = RunCli("kernel", "install", "--prefix", Root);
         if (code != 0) throw new InvalidOperationException($"workbench kernel install failed ({code}): {output}");
         KernelJson = File.ReadAllText(Path.Combine(Root, "share", "jupyter", "kernels", KernelSpec.Name, "kernel.json"));
-        foreach (var sub in new[] { "runtime", "data", "config", "out" }) Directory.CreateDirectory(Path.Combine(Root, sub));
+        JupyterPython.CreateFolders(Root);
     }
 
     public string Root { get; }
 
     public string KernelJson { get; }
 
-    public IReadOnlyDictionary<string, string> Variables => new Dictionary<string, string>
-    {
-        ["JUPYTER_PATH"] = Path.Combine(Root, "share", "jupyter"),
-        ["JUPYTER_RUNTIME_DIR"] = Path.Combine(Root, "runtime"),
-        ["JUPYTER_DATA_DIR"] = Path.Combine(Root, "data"),
-        ["JUPYTER_CONFIG_DIR"] = Path.Combine(Root, "config"),
-        ["PYTHONDONTWRITEBYTECODE"] = "1",
-    };
-
     /// <summary>Runs the CLI in-process against a plain console; returns the exit code and what it printed.</summary>
-    public static (int Code, string Output) RunCli(params string[] args)
-    {
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(writer),
-        });
-        console.Profile.Width = 400;
-        return (Workbench.Cli.Cli.Run(args, console), writer.ToString());
-    }
+    public static (int Code, string Output) RunCli(params string[] args) => InProcessCli.Run(args);
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A kernel that is still exiting may hold the runtime folder for a moment; the OS cleans temp.
-        }
-    }
+    public void Dispose() => JupyterPython.DeleteQuietly(Root);
+
 }
 
 /// <summary>
@@ -71,8 +41,6 @@ public sealed class CliKernelEnvironment : IDisposable
 /// </summary>
 public class KernelClientTests(CliKernelEnvironment jupyter, ITestOutputHelper output) : IClassFixture<CliKernelEnvironment>
 {
-    private static readonly Lazy<string?> Python = new(FindPython);
-
     [Fact]
     public void InstalledKernelspecLaunchesThisCli()
     {
@@ -123,6 +91,7 @@ public class KernelClientTests(CliKernelEnvironment jupyter, ITestOutputHelper o
         var source = NotebookSeries.Folder();
         var series = Path.Combine(jupyter.Root, "series", "notebooks");
         var outDir = Path.Combine(jupyter.Root, "out");
+        Directory.CreateDirectory(outDir);
         Directory.CreateDirectory(series);
         foreach (var (name, _) in NotebookSeries.Notebooks)
         {
@@ -149,57 +118,13 @@ public class KernelClientTests(CliKernelEnvironment jupyter, ITestOutputHelper o
 
     private static readonly Regex QuickByDefault = new(@"\bQuick\s*=\s*true\b", RegexOptions.CultureInvariant);
 
+    private static string Python() => JupyterPython.Require("jupyter_client, zmq, nbclient, nbconvert",
+        "apt-get install -y jupyter-client python3-jupyter-client python3-nbclient jupyter-nbconvert");
+
     /// <summary>Runs a client script; it prints its measurements as JSON on the last line and exits 0 when all checks pass.</summary>
-    private JsonObject RunClient(string script, string scenario)
-    {
-        // The scripts and the shared common.py are copied to the output folder's clients/ by the project file.
-        var clients = Path.Combine(AppContext.BaseDirectory, "clients");
-        var stdout = Run([Path.Combine(clients, script), scenario], clients, TimeSpan.FromMinutes(5));
-        return JsonNode.Parse(stdout.TrimEnd().Split('\n')[^1])!.AsObject();
-    }
+    private JsonObject RunClient(string script, string scenario) =>
+        JupyterPython.RunClient(Python(), script, scenario, jupyter.Root, TimeSpan.FromMinutes(5), output);
 
-    private string Run(string[] arguments, string workingDirectory, TimeSpan limit)
-    {
-        var python = Python.Value ?? throw new Xunit.Sdk.XunitException(
-            "No python3 with jupyter_client, nbclient and nbconvert was found (tried /usr/bin/python3 and python3 on PATH). " +
-            "Install them: apt-get install -y jupyter-client python3-jupyter-client python3-nbclient jupyter-nbconvert.");
-        var start = new ProcessStartInfo(python) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in arguments) start.ArgumentList.Add(a);
-        foreach (var (name, value) in jupyter.Variables) start.Environment[name] = value;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(limit))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new Xunit.Sdk.XunitException($"{string.Join(' ', arguments)} did not finish within {limit.TotalMinutes} minutes.\n{stderr.Result}");
-        }
-        if (stderr.Result.Length > 0) output.WriteLine(stderr.Result);
-        Assert.True(process.ExitCode == 0, $"{string.Join(' ', arguments)} failed (exit {process.ExitCode}):\n{stderr.Result}\n{stdout.Result}");
-        return stdout.Result;
-    }
-
-    private static string? FindPython()
-    {
-        // Debian's Jupyter packages install into the system interpreter, which a python3 earlier on PATH may not be.
-        foreach (var candidate in new[] { "/usr/bin/python3", "python3" })
-        {
-            try
-            {
-                using var probe = Process.Start(new ProcessStartInfo(candidate)
-                {
-                    ArgumentList = { "-c", "import jupyter_client, zmq, nbclient, nbconvert" },
-                    RedirectStandardError = true,
-                    RedirectStandardOutput = true,
-                })!;
-                probe.WaitForExit(TimeSpan.FromSeconds(30));
-                if (probe.ExitCode == 0) return candidate;
-            }
-            catch (System.ComponentModel.Win32Exception)
-            {
-                // Not installed under that name; try the next.
-            }
-        }
-        return null;
-    }
+    private string Run(string[] arguments, string workingDirectory, TimeSpan limit) =>
+        JupyterPython.Run(Python(), arguments, workingDirectory, jupyter.Root, limit, output);
 }
