@@ -1,5 +1,8 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Workbench.Autograd;
 
@@ -149,15 +152,19 @@ internal sealed record ConvGeometry(
 
 /// <summary>
 /// The im2col / col2im kernels behind <see cref="F.Conv2d"/> and <see cref="F.ConvTranspose2d"/>.
-/// Three per-image primitives cover both ops and all their gradients (grid g = W col(image)):
+/// Three primitives cover both ops and all their gradients (grid g = W col(image)):
 /// <list type="bullet">
 /// <item>lower: grid = W[Cg, P] x im2col(image)[P, L] — conv forward, transposed conv's input gradient;</item>
 /// <item>raise: image = col2im(W^T x grid) — transposed conv forward, conv's input gradient (the adjoint of lower);</item>
 /// <item>weight gradient: dW += grid[Cg, L] x im2col(image)^T — the same for both ops.</item>
 /// </list>
-/// Images are split into a fixed number of chunks that depends only on the batch size, chunks run in parallel,
-/// and each chunk accumulates its own weight-gradient partial which are then summed in chunk order, so the
-/// result is bit-for-bit the same on every run whatever the thread timing.
+/// Each runs on a <em>group</em> of G images at once: their unfoldings side by side as one [P, G L] matrix and
+/// their grid maps as one [Cg, G L] matrix, so one GEMM with G L columns replaces G narrow ones (a 7 x 7 grid
+/// gives 49 columns, too few for the GEMM's register tiles and packing to pay off).
+/// Images are split into a fixed number of chunks that depends only on the batch size, each chunk into groups
+/// that depend only on the chunk's size and the geometry; chunks run in parallel and each accumulates its own
+/// weight-gradient partial, summed in chunk order, so the result is bit-for-bit the same on every run whatever
+/// the thread timing.
 /// </summary>
 internal static class Convolution
 {
@@ -167,7 +174,15 @@ internal static class Convolution
     /// <summary>Below this many multiply-adds per call the images run on the calling thread.</summary>
     private const long ParallelWork = 1 << 18;
 
-    private delegate void ChunkBody<T>(int chunk, int start, int end, T[] scratch);
+    /// <summary>
+    /// The most im2col elements a group unfolds at once (1 MiB of float32, the order of a core's L2): enough
+    /// columns for an efficient GEMM while the unfolding is still warm in cache when the GEMM packs it.
+    /// </summary>
+    private const long GroupBudget = 1 << 18;
+
+    /// <summary>A group of images: <paramref name="first"/> and <paramref name="count"/> of the batch; the first group of its chunk says so.</summary>
+    private delegate void GroupBody<T>(int chunk, int first, int count, bool firstOfChunk, Workspace<T> ws)
+        where T : unmanaged, IFloatingPointIeee754<T>;
 
     public static Tensor Conv2d<T>(ConvGeometry geo, Tensor x, Tensor w, Tensor? b) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -200,74 +215,59 @@ internal static class Convolution
     /// <summary>grid[n] = W x im2col(image[n]) (+ bias per grid channel).</summary>
     private static void Lower<T>(ConvGeometry geo, Tensor image, Tensor w, Tensor? bias, Tensor grid) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int cg = geo.GridChannels, p = geo.PatchLength, l = geo.GridPixels;
-        ForChunks<T>(geo.Batch, geo.WorkPerImage, p * l, (_, start, end, col) =>
+        int cg = geo.GridChannels, p = geo.PatchLength;
+        ForGroups<T>(geo, geo.WorkPerImage, (_, first, count, _, ws) =>
         {
-            ReadOnlySpan<T> wm = w.AsSpan<T>(), images = image.AsSpan<T>();
-            ReadOnlySpan<T> b = bias is null ? default : bias.AsSpan<T>();
-            var grids = grid.AsSpan<T>();
-            for (int n = start; n < end; n++)
-            {
-                Im2Col(geo, images.Slice(n * geo.ImageSize, geo.ImageSize), col);
-                var gn = grids.Slice(n * geo.GridSize, geo.GridSize);
-                // Seed each channel's row with its bias so the GEMM accumulates onto it (beta = 1).
-                if (bias is not null)
-                    for (int o = 0; o < cg; o++) gn.Slice(o * l, l).Fill(b[o]);
-                Gemm.Run(false, false, cg, l, p, T.One, wm, p, col, l, bias is null ? T.Zero : T.One, gn, l);
-            }
+            int cols = count * geo.GridPixels;
+            var col = ws.Col(p, count);
+            var gm = ws.Grid(count);
+            UnfoldGroup(geo, image.AsSpan<T>(), first, count, col);
+            ws.Gemm(false, false, cg, cols, p, w.AsSpan<T>(), p, col, cols, T.Zero, gm, cols);
+            ScatterGrid(geo, gm, first, count, bias is null ? default : bias.AsSpan<T>(), grid.AsSpan<T>());
         });
     }
 
     /// <summary>image[n] = col2im(W^T x grid[n]) (+ bias per image channel).</summary>
     private static void Raise<T>(ConvGeometry geo, Tensor grid, Tensor w, Tensor? bias, Tensor image) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int cg = geo.GridChannels, p = geo.PatchLength, l = geo.GridPixels, plane = geo.ImageH * geo.ImageW;
-        ForChunks<T>(geo.Batch, geo.WorkPerImage, p * l, (_, start, end, col) =>
+        int cg = geo.GridChannels, p = geo.PatchLength;
+        ForGroups<T>(geo, geo.WorkPerImage, (_, first, count, _, ws) =>
         {
-            ReadOnlySpan<T> wm = w.AsSpan<T>(), grids = grid.AsSpan<T>();
-            ReadOnlySpan<T> b = bias is null ? default : bias.AsSpan<T>();
-            var images = image.AsSpan<T>();
-            for (int n = start; n < end; n++)
-            {
-                Gemm.Run(true, false, p, l, cg, T.One, wm, p, grids.Slice(n * geo.GridSize, geo.GridSize), l, T.Zero, col, l);
-                var imn = images.Slice(n * geo.ImageSize, geo.ImageSize);
-                if (bias is null) imn.Clear();
-                else for (int c = 0; c < geo.ImageChannels; c++) imn.Slice(c * plane, plane).Fill(b[c]);
-                Col2Im(geo, col, imn);
-            }
+            int cols = count * geo.GridPixels;
+            var col = ws.Col(p, count);
+            var gm = ws.Grid(count);
+            GatherGrid(geo, grid.AsSpan<T>(), first, count, gm);
+            ws.Gemm(true, false, p, cols, cg, w.AsSpan<T>(), p, gm, cols, T.Zero, col, cols);
+            FoldGroup(geo, col, first, count, bias is null ? default : bias.AsSpan<T>(), image.AsSpan<T>());
         });
     }
 
     /// <summary>
     /// Conv backward: gx[n] = col2im(W^T g[n]) (raise), gw = sum_n g[n] im2col(x[n])^T.
-    /// One scratch serves both: the weight gradient reads im2col(x[n]) before the raise overwrites it.
+    /// One unfolding buffer serves both: the weight gradient reads im2col(x) before the raise overwrites it.
     /// </summary>
     private static void ConvBackward<T>(ConvGeometry geo, Tensor x, Tensor w, Tensor g, Tensor? gx, Tensor? gw)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int cg = geo.GridChannels, p = geo.PatchLength, l = geo.GridPixels;
+        int cg = geo.GridChannels, p = geo.PatchLength;
         var partials = new WeightPartials<T>(gw, geo.Batch, geo.WeightLength);
         long work = geo.WorkPerImage * ((gx is null ? 0 : 1) + (gw is null ? 0 : 1));
-        ForChunks<T>(geo.Batch, work, p * l, (chunk, start, end, col) =>
+        ForGroups<T>(geo, work, (chunk, first, count, firstOfChunk, ws) =>
         {
-            ReadOnlySpan<T> wm = w.AsSpan<T>(), xs = x.AsSpan<T>(), gs = g.AsSpan<T>();
-            var dw = partials.For(chunk);
-            for (int n = start; n < end; n++)
+            int cols = count * geo.GridPixels;
+            var col = ws.Col(p, count);
+            var gm = ws.Grid(count);
+            GatherGrid(geo, g.AsSpan<T>(), first, count, gm);
+            if (gw is not null)
             {
-                var gn = gs.Slice(n * geo.GridSize, geo.GridSize);
-                if (gw is not null)
-                {
-                    Im2Col(geo, xs.Slice(n * geo.ImageSize, geo.ImageSize), col);
-                    // dW[Cg, P] (+)= g[Cg, L] x col[P, L]^T; the chunk's first image overwrites the partial.
-                    Gemm.Run(false, true, cg, p, l, T.One, gn, l, col, l, n == start ? T.Zero : T.One, dw, p);
-                }
-                if (gx is not null)
-                {
-                    Gemm.Run(true, false, p, l, cg, T.One, wm, p, gn, l, T.Zero, col, l);
-                    var dxn = gx.AsSpan<T>().Slice(n * geo.ImageSize, geo.ImageSize);
-                    dxn.Clear();
-                    Col2Im(geo, col, dxn);
-                }
+                UnfoldGroup(geo, x.AsSpan<T>(), first, count, col);
+                // dW[Cg, P] (+)= g[Cg, G L] x col[P, G L]^T; the chunk's first group overwrites the partial.
+                ws.Gemm(false, true, cg, p, cols, gm, cols, col, cols, firstOfChunk ? T.Zero : T.One, partials.For(chunk), p);
+            }
+            if (gx is not null)
+            {
+                ws.Gemm(true, false, p, cols, cg, w.AsSpan<T>(), p, gm, cols, T.Zero, col, cols);
+                FoldGroup(geo, col, first, count, default, gx.AsSpan<T>());
             }
         });
         partials.Reduce();
@@ -275,25 +275,29 @@ internal static class Convolution
 
     /// <summary>
     /// Transposed conv backward: gx[n] = W im2col(g[n]) (lower), gw = sum_n x[n] im2col(g[n])^T;
-    /// both read the same unfolding of g[n].
+    /// both read the same unfolding of g.
     /// </summary>
     private static void ConvTransposeBackward<T>(ConvGeometry geo, Tensor x, Tensor w, Tensor g, Tensor? gx, Tensor? gw)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int cg = geo.GridChannels, p = geo.PatchLength, l = geo.GridPixels;
+        int cg = geo.GridChannels, p = geo.PatchLength;
         var partials = new WeightPartials<T>(gw, geo.Batch, geo.WeightLength);
         long work = geo.WorkPerImage * ((gx is null ? 0 : 1) + (gw is null ? 0 : 1));
-        ForChunks<T>(geo.Batch, work, p * l, (chunk, start, end, col) =>
+        ForGroups<T>(geo, work, (chunk, first, count, firstOfChunk, ws) =>
         {
-            ReadOnlySpan<T> wm = w.AsSpan<T>(), xs = x.AsSpan<T>(), gs = g.AsSpan<T>();
-            var dw = partials.For(chunk);
-            for (int n = start; n < end; n++)
+            int cols = count * geo.GridPixels;
+            var col = ws.Col(p, count);
+            var gm = ws.Grid(count);
+            UnfoldGroup(geo, g.AsSpan<T>(), first, count, col);
+            if (gx is not null)
             {
-                Im2Col(geo, gs.Slice(n * geo.ImageSize, geo.ImageSize), col);
-                if (gx is not null)
-                    Gemm.Run(false, false, cg, l, p, T.One, wm, p, col, l, T.Zero, gx.AsSpan<T>().Slice(n * geo.GridSize, geo.GridSize), l);
-                if (gw is not null)
-                    Gemm.Run(false, true, cg, p, l, T.One, xs.Slice(n * geo.GridSize, geo.GridSize), l, col, l, n == start ? T.Zero : T.One, dw, p);
+                ws.Gemm(false, false, cg, cols, p, w.AsSpan<T>(), p, col, cols, T.Zero, gm, cols);
+                ScatterGrid(geo, gm, first, count, default, gx.AsSpan<T>());
+            }
+            if (gw is not null)
+            {
+                GatherGrid(geo, x.AsSpan<T>(), first, count, gm);
+                ws.Gemm(false, true, cg, p, cols, gm, cols, col, cols, firstOfChunk ? T.Zero : T.One, partials.For(chunk), p);
             }
         });
         partials.Reduce();
@@ -301,10 +305,12 @@ internal static class Convolution
 
     /// <summary>
     /// One weight-gradient buffer per chunk: chunk 0 writes straight into the result, the others into one shared
-    /// block; <see cref="Reduce"/> adds them in chunk order so the sum never depends on which thread ran what.
+    /// block (the calling thread's, kept for its next call); <see cref="Reduce"/> adds them in chunk order so the
+    /// sum never depends on which thread ran what.
     /// </summary>
     private sealed class WeightPartials<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
+        [ThreadStatic] private static T[]? s_extra;
         private readonly Tensor? _result;
         private readonly T[]? _extra;
         private readonly int _length;
@@ -315,8 +321,10 @@ internal static class Convolution
             _result = result;
             _length = length;
             _chunks = ChunkCount(batch);
-            // Uninitialised is safe: each chunk's first image writes its partial with beta = 0.
-            if (result is not null && _chunks > 1) _extra = GC.AllocateUninitializedArray<T>((_chunks - 1) * length);
+            // Uninitialised is safe: each chunk's first group writes its partial with beta = 0.
+            int needed = (_chunks - 1) * length;
+            if (result is not null && _chunks > 1)
+                _extra = s_extra is { } cached && cached.Length >= needed ? cached : s_extra = GC.AllocateUninitializedArray<T>(needed);
         }
 
         public Span<T> For(int chunk) => _result is null ? default
@@ -331,34 +339,85 @@ internal static class Convolution
         }
     }
 
+    /// <summary>
+    /// One thread's buffers for a group: the unfolding [P, G L] and the grid matrix [Cg, G L], and how its
+    /// products run: on this thread alone when the chunks already keep every core busy. The buffers are the
+    /// thread's own and kept for its next call (they only grow), so a training step allocates none of them.
+    /// </summary>
+    private readonly struct Workspace<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [ThreadStatic] private static T[]? s_col, s_grid;
+        private readonly ConvGeometry _geo;
+        private readonly T[] _col, _grid;
+        private readonly bool _inParallelChunks;
+
+        public Workspace(ConvGeometry geo, int maxGroup, bool inParallelChunks)
+        {
+            _geo = geo;
+            _inParallelChunks = inParallelChunks;
+            _col = Reserve(ref s_col, checked(geo.PatchLength * maxGroup * geo.GridPixels + RunSlack<T>()));
+            _grid = Reserve(ref s_grid, checked(geo.GridChannels * maxGroup * geo.GridPixels));
+        }
+
+        private static T[] Reserve(ref T[]? cached, int length) =>
+            cached is { } array && array.Length >= length ? array : cached = GC.AllocateUninitializedArray<T>(length);
+
+        /// <summary>The unfolding [rows, count L] followed by the slack im2col and col2im work in.</summary>
+        public Span<T> Col(int rows, int count) => _col.AsSpan(0, rows * count * _geo.GridPixels + RunSlack<T>());
+
+        public Span<T> Grid(int count) => _grid.AsSpan(0, _geo.GridChannels * count * _geo.GridPixels);
+
+        public void Gemm(bool transA, bool transB, int m, int n, int k, ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb,
+            T beta, Span<T> c, int ldc)
+        {
+            // The result does not depend on the number of units, so either way gives the same bits.
+            if (_inParallelChunks) Workbench.Autograd.Gemm.RunWith(GemmPath.Best, 1, transA, transB, m, n, k, T.One, a, lda, b, ldb, beta, c, ldc);
+            else Workbench.Autograd.Gemm.Run(transA, transB, m, n, k, T.One, a, lda, b, ldb, beta, c, ldc);
+        }
+    }
+
     private static int ChunkCount(int batch) => Math.Min(batch, MaxChunks);
 
+    private static int SplitPoint(int length, int parts, int i) => (int)((long)length * i / parts);
+
+    /// <summary>Images per group: as many as fit <see cref="GroupBudget"/>, at least one.</summary>
+    private static int MaxGroup(ConvGeometry geo) =>
+        (int)Math.Clamp(GroupBudget / ((long)geo.PatchLength * geo.GridPixels), 1, Math.Max(1, geo.Batch));
+
     /// <summary>
-    /// Runs body over [0, batch) split into <see cref="ChunkCount"/> balanced contiguous chunks; each worker
-    /// thread allocates one scratch of <paramref name="scratchLength"/> elements and reuses it for every image
-    /// it processes. The split depends only on the batch size.
+    /// Runs body over [0, batch) split into <see cref="ChunkCount"/> balanced contiguous chunks, each cut into
+    /// balanced groups of at most <see cref="MaxGroup"/> images; each worker thread allocates one workspace and
+    /// reuses it for every group it runs. The split depends only on the batch size and the geometry.
     /// </summary>
-    private static void ForChunks<T>(int batch, long workPerImage, int scratchLength, ChunkBody<T> body) where T : unmanaged
+    private static void ForGroups<T>(ConvGeometry geo, long workPerImage, GroupBody<T> body) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int chunks = ChunkCount(batch);
+        int batch = geo.Batch, chunks = ChunkCount(batch), maxGroup = MaxGroup(geo);
         if (chunks == 0) return;
+        void RunChunk(int c, Workspace<T> ws)
+        {
+            int start = SplitPoint(batch, chunks, c), size = SplitPoint(batch, chunks, c + 1) - start;
+            int groups = (size + maxGroup - 1) / maxGroup;
+            for (int i = 0; i < groups; i++)
+            {
+                int first = SplitPoint(size, groups, i), next = SplitPoint(size, groups, i + 1);
+                body(c, start + first, next - first, i == 0, ws);
+            }
+        }
         if (chunks == 1 || workPerImage * batch < ParallelWork)
         {
-            var scratch = GC.AllocateUninitializedArray<T>(scratchLength);
-            for (int c = 0; c < chunks; c++) body(c, ChunkStart(batch, chunks, c), ChunkStart(batch, chunks, c + 1), scratch);
+            var ws = new Workspace<T>(geo, maxGroup, inParallelChunks: false);
+            for (int c = 0; c < chunks; c++) RunChunk(c, ws);
             return;
         }
         Parallel.For(0, chunks,
-            () => GC.AllocateUninitializedArray<T>(scratchLength),
-            (c, _, scratch) =>
+            () => new Workspace<T>(geo, maxGroup, inParallelChunks: true),
+            (c, _, ws) =>
             {
-                body(c, ChunkStart(batch, chunks, c), ChunkStart(batch, chunks, c + 1), scratch);
-                return scratch;
+                RunChunk(c, ws);
+                return ws;
             },
             _ => { });
     }
-
-    private static int ChunkStart(int batch, int chunks, int c) => (int)((long)batch * c / chunks);
 
     /// <summary>Per-channel sums of g viewed as [batch, channels, pixels]: the bias gradient.</summary>
     private static Tensor ChannelSums<T>(Tensor g, int batch, int channels, int pixels) where T : unmanaged, IFloatingPointIeee754<T>
@@ -375,83 +434,291 @@ internal static class Convolution
         return result;
     }
 
-    /// <summary>
-    /// First and one-past-last grid column whose window column ow stride - padding + kj lies inside [0, width):
-    /// the columns outside read padding.
-    /// </summary>
-    private static (int Lo, int Hi) ValidRange(int offset, int size, int stride, int gridSize)
+    /// <summary>gm[c, i L + l] = grids[first + i][c, l]: a group's grid maps side by side as one [Cg, G L] matrix.</summary>
+    private static void GatherGrid<T>(ConvGeometry geo, ReadOnlySpan<T> grids, int first, int count, Span<T> gm) where T : unmanaged
     {
-        // Need 0 <= g stride + offset < size, with offset = k - padding.
-        int lo = offset >= 0 ? 0 : Math.Min(gridSize, (-offset + stride - 1) / stride);
+        int l = geo.GridPixels, cols = count * l;
+        for (int i = 0; i < count; i++)
+        {
+            var map = grids.Slice((first + i) * geo.GridSize, geo.GridSize);
+            for (int c = 0; c < geo.GridChannels; c++) map.Slice(c * l, l).CopyTo(gm.Slice(c * cols + i * l, l));
+        }
+    }
+
+    /// <summary>The inverse of <see cref="GatherGrid{T}"/>, adding bias[c] to channel c when a bias is given.</summary>
+    private static void ScatterGrid<T>(ConvGeometry geo, ReadOnlySpan<T> gm, int first, int count, ReadOnlySpan<T> bias, Span<T> grids)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int l = geo.GridPixels, cols = count * l;
+        for (int i = 0; i < count; i++)
+        {
+            var map = grids.Slice((first + i) * geo.GridSize, geo.GridSize);
+            for (int c = 0; c < geo.GridChannels; c++)
+            {
+                var src = gm.Slice(c * cols + i * l, l);
+                if (bias.IsEmpty) src.CopyTo(map.Slice(c * l, l));
+                else TensorPrimitives.Add(src, bias[c], map.Slice(c * l, l));
+            }
+        }
+    }
+
+    /// <summary>col[:, i L ..] = im2col(images[first + i]) for the group: its unfoldings side by side as one [P, G L] matrix.</summary>
+    private static void UnfoldGroup<T>(ConvGeometry geo, ReadOnlySpan<T> images, int first, int count, Span<T> col)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int l = geo.GridPixels;
+        for (int i = 0; i < count; i++)
+            Im2Col(geo, images.Slice((first + i) * geo.ImageSize, geo.ImageSize), col[(i * l)..], count * l);
+    }
+
+    /// <summary>images[first + i] = bias + col2im(col[:, i L ..]) for the group (zero where no bias is given).</summary>
+    private static void FoldGroup<T>(ConvGeometry geo, ReadOnlySpan<T> col, int first, int count, ReadOnlySpan<T> bias, Span<T> images)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int l = geo.GridPixels, plane = geo.ImageH * geo.ImageW;
+        for (int i = 0; i < count; i++)
+        {
+            var image = images.Slice((first + i) * geo.ImageSize, geo.ImageSize);
+            if (bias.IsEmpty) image.Clear();
+            else for (int c = 0; c < geo.ImageChannels; c++) image.Slice(c * plane, plane).Fill(bias[c]);
+            Col2Im(geo, col[(i * l)..], count * l, image);
+        }
+    }
+
+    /// <summary>
+    /// First and one-past-last g in [0, count) with g stride + offset inside [0, size): the positions of a strided
+    /// walk that fall inside the image rather than in the padding.
+    /// </summary>
+    private static (int Lo, int Hi) ValidRange(int offset, int size, int stride, int count)
+    {
+        int lo = offset >= 0 ? 0 : Math.Min(count, (-offset + stride - 1) / stride);
         int last = size - 1 - offset;
-        int hi = last < 0 ? 0 : Math.Min(gridSize, last / stride + 1);
+        int hi = last < 0 ? 0 : Math.Min(count, last / stride + 1);
         return (lo, Math.Max(lo, hi));
     }
 
     /// <summary>
-    /// Unfolds one image [Ci, H, W] into col [Ci kh kw, H' W']: row (c, a, b), column (i, j) holds
-    /// image[c, i stride - padding + a, j stride - padding + b], or 0 where that falls in the padding.
-    /// Writes every element of col.
+    /// One axis of the phase split. A window offset a in [0, k) reads image coordinate i stride - padding + a at grid
+    /// position i; writing a - padding = stride q + r (0 &lt;= r &lt; stride) that is stride (i + q) + r, so every
+    /// coordinate with remainder r lies in phase r at index i + q. Phase planes hold, for each r, the indices
+    /// QMin .. QMax + grid - 1 that some window reaches (zero where that is padding), so that the run of one window
+    /// offset along a grid row is <em>contiguous</em> in its phase plane.
     /// </summary>
-    internal static void Im2Col<T>(ConvGeometry geo, ReadOnlySpan<T> image, Span<T> col) where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly record struct PhaseAxis(int Stride, int Padding, int QMin, int Length)
     {
-        int h = geo.ImageH, w = geo.ImageW, gh = geo.GridH, gw = geo.GridW, s = geo.Stride, pad = geo.Padding;
-        int l = gh * gw, row = 0;
-        for (int c = 0; c < geo.ImageChannels; c++)
+        public static PhaseAxis For(int kernel, int padding, int stride, int grid)
         {
-            var plane = image.Slice(c * h * w, h * w);
-            for (int a = 0; a < geo.Kh; a++)
+            int qMin = FloorDiv(-padding, stride), qMax = FloorDiv(kernel - 1 - padding, stride);
+            return new PhaseAxis(stride, padding, qMin, grid + qMax - qMin);
+        }
+
+        /// <summary>Phase of window offset a and where its run starts in that phase plane.</summary>
+        public (int Phase, int Start) Split(int a)
+        {
+            int q = FloorDiv(a - Padding, Stride);
+            return (a - Padding - Stride * q, q - QMin);
+        }
+
+        /// <summary>Image coordinate of index 0 of phase r.</summary>
+        public int Origin(int r) => Stride * QMin + r;
+
+        private static int FloorDiv(int a, int b) => a >= 0 ? a / b : -((-a + b - 1) / b);
+    }
+
+    /// <summary>
+    /// An image [C, H, W] split into stride x stride phase planes per channel (see <see cref="PhaseAxis"/>), in a
+    /// buffer of the calling thread's that is kept for its next call. Im2col and col2im then move whole contiguous
+    /// runs instead of strided single elements.
+    /// </summary>
+    private readonly ref struct PhasePlanes<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [ThreadStatic] private static T[]? s_buffer;
+        private readonly ConvGeometry _geo;
+        public readonly PhaseAxis Rows, Cols;
+        /// <summary>The planes, followed by <see cref="RunSlack{T}"/> elements that runs may read past the last one.</summary>
+        public readonly Span<T> Data;
+
+        public PhasePlanes(ConvGeometry geo)
+        {
+            _geo = geo;
+            Rows = PhaseAxis.For(geo.Kh, geo.Padding, geo.Stride, geo.GridH);
+            Cols = PhaseAxis.For(geo.Kw, geo.Padding, geo.Stride, geo.GridW);
+            int length = checked(geo.ImageChannels * geo.Stride * geo.Stride * Rows.Length * Cols.Length + RunSlack<T>());
+            if (s_buffer is null || s_buffer.Length < length) s_buffer = GC.AllocateUninitializedArray<T>(length);
+            Data = s_buffer.AsSpan(0, length);
+        }
+
+        public int PlaneSize => Rows.Length * Cols.Length;
+
+        /// <summary>Plane (rowPhase, colPhase) of channel c and everything after it.</summary>
+        public Span<T> Plane(int c, int rowPhase, int colPhase) =>
+            Data[(((c * _geo.Stride + rowPhase) * _geo.Stride + colPhase) * PlaneSize)..];
+
+        /// <summary>Fills the planes from the image, zero where they reach into the padding.</summary>
+        public void Split(ReadOnlySpan<T> image)
+        {
+            int h = _geo.ImageH, w = _geo.ImageW, s = _geo.Stride, lr = Rows.Length, lc = Cols.Length;
+            // One clear of the whole buffer, then the pixels: cheaper than clearing each short border piece.
+            Data.Clear();
+            for (int c = 0; c < _geo.ImageChannels; c++)
             {
-                for (int b = 0; b < geo.Kw; b++, row++)
+                var channel = image.Slice(c * h * w, h * w);
+                for (int ry = 0; ry < s; ry++)
                 {
-                    var dst = col.Slice(row * l, l);
-                    var (lo, hi) = ValidRange(b - pad, w, s, gw);
-                    for (int i = 0; i < gh; i++)
+                    var (tLo, tHi) = ValidRange(Rows.Origin(ry), h, s, lr);
+                    for (int rx = 0; rx < s; rx++)
                     {
-                        var d = dst.Slice(i * gw, gw);
-                        int ih = i * s - pad + a;
-                        if ((uint)ih >= (uint)h || lo == hi) { d.Clear(); continue; }
-                        d[..lo].Clear();
-                        d[hi..].Clear();
-                        int src = ih * w + lo * s - pad + b;
-                        if (s == 1) plane.Slice(src, hi - lo).CopyTo(d[lo..hi]);
-                        else for (int j = lo; j < hi; j++, src += s) d[j] = plane[src];
+                        var plane = Plane(c, ry, rx)[..PlaneSize];
+                        var (uLo, uHi) = ValidRange(Cols.Origin(rx), w, s, lc);
+                        for (int t = tLo; t < tHi; t++)
+                        {
+                            var row = plane.Slice(t * lc, lc);
+                            var src = channel.Slice((s * t + Rows.Origin(ry)) * w);
+                            for (int u = uLo, x = s * uLo + Cols.Origin(rx); u < uHi; u++, x += s) row[u] = src[x];
+                        }
+                    }
+                }
+            }
+        }
+
+        /// <summary>Adds the planes back onto the image pixels they hold; what lies in the padding is dropped.</summary>
+        public void AddTo(Span<T> image)
+        {
+            int h = _geo.ImageH, w = _geo.ImageW, s = _geo.Stride, lr = Rows.Length, lc = Cols.Length;
+            for (int c = 0; c < _geo.ImageChannels; c++)
+            {
+                var channel = image.Slice(c * h * w, h * w);
+                for (int ry = 0; ry < s; ry++)
+                {
+                    var (tLo, tHi) = ValidRange(Rows.Origin(ry), h, s, lr);
+                    for (int rx = 0; rx < s; rx++)
+                    {
+                        ReadOnlySpan<T> plane = Plane(c, ry, rx)[..PlaneSize];
+                        var (uLo, uHi) = ValidRange(Cols.Origin(rx), w, s, lc);
+                        for (int t = tLo; t < tHi; t++)
+                        {
+                            var row = plane.Slice(t * lc, lc);
+                            var dst = channel.Slice((s * t + Rows.Origin(ry)) * w);
+                            for (int u = uLo, x = s * uLo + Cols.Origin(rx); u < uHi; u++, x += s) dst[x] += row[u];
+                        }
                     }
                 }
             }
         }
     }
 
-    /// <summary>The adjoint of <see cref="Im2Col{T}"/>: adds each col entry back onto the image pixel it was read from.</summary>
-    internal static void Col2Im<T>(ConvGeometry geo, ReadOnlySpan<T> col, Span<T> image) where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// Elements past the end of a run that <see cref="CopyRun{T}"/> and <see cref="AddRun{T}"/> may read and rewrite
+    /// unchanged (they work in whole vectors): the unfoldings and phase planes carry this much slack.
+    /// </summary>
+    internal static int RunSlack<T>() where T : unmanaged => Vector256<T>.Count;
+
+    /// <summary>
+    /// Unfolds one image [Ci, H, W] into the rows of col, one every <paramref name="ld"/> elements: row (c, a, b),
+    /// column (i, j) holds image[c, i stride - padding + a, j stride - padding + b], or 0 where that falls in the
+    /// padding. Writes the first H' W' elements of every row; col must reach <see cref="RunSlack{T}"/> elements past
+    /// the last row's H' W' (they are read and written back unchanged).
+    /// </summary>
+    internal static void Im2Col<T>(ConvGeometry geo, ReadOnlySpan<T> image, Span<T> col, int ld) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int h = geo.ImageH, w = geo.ImageW, gh = geo.GridH, gw = geo.GridW, s = geo.Stride, pad = geo.Padding;
-        int l = gh * gw, row = 0;
+        CheckLengths<T>(geo, image.Length, col.Length, ld);
+        var phases = new PhasePlanes<T>(geo);
+        phases.Split(image);
+        int gh = geo.GridH, gw = geo.GridW, lc = phases.Cols.Length, row = 0;
         for (int c = 0; c < geo.ImageChannels; c++)
-        {
-            var plane = image.Slice(c * h * w, h * w);
             for (int a = 0; a < geo.Kh; a++)
             {
+                var (ra, ta) = phases.Rows.Split(a);
                 for (int b = 0; b < geo.Kw; b++, row++)
                 {
-                    var (lo, hi) = ValidRange(b - pad, w, s, gw);
-                    if (lo == hi) continue;
-                    var srcRow = col.Slice(row * l, l);
-                    for (int i = 0; i < gh; i++)
-                    {
-                        int ih = i * s - pad + a;
-                        if ((uint)ih >= (uint)h) continue;
-                        var d = srcRow.Slice(i * gw, gw);
-                        int dst = ih * w + lo * s - pad + b;
-                        if (s == 1)
-                        {
-                            var target = plane.Slice(dst, hi - lo);
-                            TensorPrimitives.Add(target, d[lo..hi], target);
-                        }
-                        else for (int j = lo; j < hi; j++, dst += s) plane[dst] += d[j];
-                    }
+                    var (rb, ub) = phases.Cols.Split(b);
+                    ref T src = ref MemoryMarshal.GetReference(phases.Plane(c, ra, rb)[(ta * lc + ub)..]);
+                    ref T dst = ref MemoryMarshal.GetReference(col[(row * ld)..]);
+                    // Grid row i reads phase row ta + i from column ub on: gw contiguous values. Every run but the
+                    // last may spill whole vectors into the next one, which overwrites it.
+                    for (int i = 0; i < gh; i++) CopyRun(ref Unsafe.Add(ref src, i * lc), ref Unsafe.Add(ref dst, i * gw), gw, spill: i < gh - 1);
                 }
             }
+    }
+
+    /// <summary>
+    /// The adjoint of <see cref="Im2Col{T}"/>: adds each col entry back onto the image pixel it was read from
+    /// (col with the same slack).
+    /// </summary>
+    internal static void Col2Im<T>(ConvGeometry geo, ReadOnlySpan<T> col, int ld, Span<T> image) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckLengths<T>(geo, image.Length, col.Length, ld);
+        var phases = new PhasePlanes<T>(geo);
+        phases.Data.Clear();
+        int gh = geo.GridH, gw = geo.GridW, lc = phases.Cols.Length, row = 0;
+        for (int c = 0; c < geo.ImageChannels; c++)
+            for (int a = 0; a < geo.Kh; a++)
+            {
+                var (ra, ta) = phases.Rows.Split(a);
+                for (int b = 0; b < geo.Kw; b++, row++)
+                {
+                    var (rb, ub) = phases.Cols.Split(b);
+                    ref T dst = ref MemoryMarshal.GetReference(phases.Plane(c, ra, rb)[(ta * lc + ub)..]);
+                    ref T src = ref MemoryMarshal.GetReference(col[(row * ld)..]);
+                    for (int i = 0; i < gh; i++) AddRun(ref Unsafe.Add(ref src, i * gw), ref Unsafe.Add(ref dst, i * lc), gw);
+                }
+            }
+        phases.AddTo(image);
+    }
+
+    /// <summary>
+    /// dst[0, n) = src[0, n) in whole vectors. With <paramref name="spill"/> the last vector may overwrite dst past n
+    /// (the caller writes there next); without, it keeps dst's own values there.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CopyRun<T>(ref T src, ref T dst, int n, bool spill) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            int whole = spill ? n : n - Vector256<T>.Count + 1;
+            for (; j < whole; j += Vector256<T>.Count)
+                Vector256.LoadUnsafe(ref src, (nuint)j).StoreUnsafe(ref dst, (nuint)j);
+            if (j < n)
+            {
+                var keep = TailMask<T>(n - j);
+                Vector256.ConditionalSelect(keep, Vector256.LoadUnsafe(ref src, (nuint)j), Vector256.LoadUnsafe(ref dst, (nuint)j))
+                    .StoreUnsafe(ref dst, (nuint)j);
+            }
+            return;
         }
+        for (; j < n; j++) Unsafe.Add(ref dst, j) = Unsafe.Add(ref src, j);
+    }
+
+    /// <summary>dst[0, n) += src[0, n) in whole vectors; the last one keeps dst's own values past n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRun<T>(ref T src, ref T dst, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int j = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j <= n - Vector256<T>.Count; j += Vector256<T>.Count)
+                (Vector256.LoadUnsafe(ref dst, (nuint)j) + Vector256.LoadUnsafe(ref src, (nuint)j)).StoreUnsafe(ref dst, (nuint)j);
+            if (j < n)
+            {
+                var old = Vector256.LoadUnsafe(ref dst, (nuint)j);
+                Vector256.ConditionalSelect(TailMask<T>(n - j), old + Vector256.LoadUnsafe(ref src, (nuint)j), old).StoreUnsafe(ref dst, (nuint)j);
+            }
+            return;
+        }
+        for (; j < n; j++) Unsafe.Add(ref dst, j) += Unsafe.Add(ref src, j);
+    }
+
+    /// <summary>All bits set in the first <paramref name="count"/> lanes.</summary>
+    private static Vector256<T> TailMask<T>(int count) where T : unmanaged, IFloatingPointIeee754<T> =>
+        Vector256.LessThan(Vector256<T>.Indices, Vector256.Create(T.CreateTruncating(count)));
+
+    /// <summary>The sizes Im2Col and Col2Im rely on, slack included.</summary>
+    private static void CheckLengths<T>(ConvGeometry geo, int imageLength, int colLength, int ld) where T : unmanaged
+    {
+        if (imageLength < geo.ImageSize || ld < geo.GridPixels || (long)(geo.PatchLength - 1) * ld + geo.GridPixels + RunSlack<T>() > colLength)
+            throw new ArgumentException(
+                $"im2col: an image of {imageLength} and an unfolding of {colLength} elements (row stride {ld}) are too small for " +
+                $"{geo.ImageSize}-element images and {geo.PatchLength} rows of {geo.GridPixels} followed by {RunSlack<T>()} elements of slack.");
     }
 }

@@ -135,6 +135,9 @@ public class ConvolutionTests
         { 2, 3, 9, 4, 2, 4, 1, 3, 2 },
         { 1, 2, 2, 3, 3, 3, 4, 1, 1 },   // kernel wider than the unpadded input
         { 2, 1, 1, 1, 2, 1, 1, 1, 0 },
+        { 2, 2, 5, 6, 3, 2, 1, 2, 3 },   // padding wider than the kernel: whole windows in the padding
+        { 2, 2, 6, 37, 3, 3, 3, 1, 1 },  // grid rows of 37: whole vectors and a tail per run
+        { 2, 3, 11, 40, 2, 4, 4, 2, 1 }, // the conv VAE's 4x4 stride-2 windows on rows of 20
     };
 
     [Theory]
@@ -167,6 +170,7 @@ public class ConvolutionTests
         { 2, 2, 3, 3, 2, 3, 3, 2, 1, 1 },
         { 1, 3, 2, 5, 2, 1, 4, 3, 0, 2 },
         { 2, 1, 1, 1, 2, 3, 3, 2, 1, 1 },
+        { 2, 2, 9, 17, 3, 4, 4, 2, 1, 1 },
     };
 
     [Theory]
@@ -299,6 +303,37 @@ public class ConvolutionTests
         }
         AssertClose(sumGw, batchGw, 1e-12);
         AssertClose(sumGb, batchGb, 1e-12);
+    }
+
+    [Fact]
+    public void ChunksOfSeveralGroupsGiveThePerImageResults()
+    {
+        // 64 x 1024 unfolded values per image: a group holds 4 images, so the 8 chunks of 5 images each run two groups
+        // (2 + 3) and the weight gradient sums across groups within a chunk as well as across chunks.
+        var x = Rand64(_g, 40, 4, 35, 35);
+        var w = Rand64(_g, 3, 4, 4, 4);
+        var wt = Rand64(_g, 3, 4, 4, 4);
+        var h = F.Conv2d(x, w, null, 1, 0);                 // [40, 3, 32, 32]
+        var y = F.ConvTranspose2d(h, wt, null, 1, 0, 0);    // [40, 4, 35, 35]
+        AssertClose(NaiveConv(x.ToDoubleArray(), x.ShapeArray(), w.ToDoubleArray(), w.ShapeArray(), null, 1, 0, out _), h.ToDoubleArray(), 1e-12);
+        var g = Tensor.Randn(y.ShapeArray(), _g, DType.Float64);
+        y.Backward(g);
+        double[] batchGw = w.Grad!.ToDoubleArray(), batchGwt = wt.Grad!.ToDoubleArray(), batchGx = x.Grad!.ToDoubleArray();
+
+        var sumGw = new double[batchGw.Length];
+        var sumGwt = new double[batchGwt.Length];
+        int imageSize = 4 * 35 * 35;
+        for (int n = 0; n < 40; n++)
+        {
+            w.Grad = null; wt.Grad = null;
+            var xn = x.Detach().Slice(n, n + 1).Clone().RequiresGrad_();
+            F.ConvTranspose2d(F.Conv2d(xn, w, null, 1, 0), wt, null, 1, 0, 0).Backward(g.Slice(n, n + 1).Clone());
+            var gw = w.Grad!.ToDoubleArray(); var gwt = wt.Grad!.ToDoubleArray();
+            for (int i = 0; i < gw.Length; i++) { sumGw[i] += gw[i]; sumGwt[i] += gwt[i]; }
+            AssertClose(batchGx.AsSpan(n * imageSize, imageSize).ToArray(), xn.Grad!.ToDoubleArray(), 1e-12);
+        }
+        AssertClose(sumGw, batchGw, 1e-11);
+        AssertClose(sumGwt, batchGwt, 1e-11);
     }
 
     [Fact]
