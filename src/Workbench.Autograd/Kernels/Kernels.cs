@@ -44,12 +44,12 @@ internal static class Kernels
         }
         int chunks = Math.Min(MaxChunks, Math.Max(1, n / Math.Max(grain, 1)));
         int size = (n + chunks - 1) / chunks;
-        Parallel.For(0, chunks, c =>
+        UnitDispatch.Run(c =>
         {
             int start = c * size;
             int end = Math.Min(n, start + size);
             if (start < end) body(start, end);
-        });
+        }, chunks);
     }
 
     public static Tensor Map<TOp>(Tensor x) where TOp : IUnaryOp =>

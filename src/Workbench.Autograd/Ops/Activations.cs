@@ -212,7 +212,7 @@ internal static class ActivationKernels
         }
         var partial = new double[blocks * width];
         void RunBlock(int b) => body(b * ReductionBlock, Math.Min(n, (b + 1) * ReductionBlock), partial.AsSpan(b * width, width));
-        if (n >= Kernels.ParallelThreshold) Parallel.For(0, blocks, RunBlock);
+        if (n >= Kernels.ParallelThreshold) UnitDispatch.Run(RunBlock, blocks);
         else for (int b = 0; b < blocks; b++) RunBlock(b);
         for (int b = 0; b < blocks; b++)
             for (int k = 0; k < width; k++) totals[k] += partial[b * width + k];

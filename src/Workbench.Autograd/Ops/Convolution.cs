@@ -386,8 +386,8 @@ internal static class Convolution
 
     /// <summary>
     /// Runs body over [0, batch) split into <see cref="ChunkCount"/> balanced contiguous chunks, each cut into
-    /// balanced groups of at most <see cref="MaxGroup"/> images; each worker thread allocates one workspace and
-    /// reuses it for every group it runs. The split depends only on the batch size and the geometry.
+    /// balanced groups of at most <see cref="MaxGroup"/> images, on the thread's own workspace. The split depends
+    /// only on the batch size and the geometry.
     /// </summary>
     private static void ForGroups<T>(ConvGeometry geo, long workPerImage, GroupBody<T> body) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -409,14 +409,7 @@ internal static class Convolution
             for (int c = 0; c < chunks; c++) RunChunk(c, ws);
             return;
         }
-        Parallel.For(0, chunks,
-            () => new Workspace<T>(geo, maxGroup, inParallelChunks: true),
-            (c, _, ws) =>
-            {
-                RunChunk(c, ws);
-                return ws;
-            },
-            _ => { });
+        UnitDispatch.Run(c => RunChunk(c, new Workspace<T>(geo, maxGroup, inParallelChunks: true)), chunks);
     }
 
     /// <summary>Per-channel sums of g viewed as [batch, channels, pixels]: the bias gradient.</summary>
