@@ -175,8 +175,9 @@ internal static class Convolution
     private const long ParallelWork = 1 << 18;
 
     /// <summary>
-    /// The most im2col elements a group unfolds at once (1 MiB of float32, the order of a core's L2): enough
-    /// columns for an efficient GEMM while the unfolding is still warm in cache when the GEMM packs it.
+    /// The most elements a group's unfolding and grid matrix hold together (1 MiB of float32, the order of a core's
+    /// L2): enough columns for an efficient GEMM while the unfolding is still warm in cache when the GEMM packs it,
+    /// and a bound on the workspace each thread keeps.
     /// </summary>
     private const long GroupBudget = 1 << 18;
 
@@ -382,7 +383,7 @@ internal static class Convolution
 
     /// <summary>Images per group: as many as fit <see cref="GroupBudget"/>, at least one.</summary>
     private static int MaxGroup(ConvGeometry geo) =>
-        (int)Math.Clamp(GroupBudget / ((long)geo.PatchLength * geo.GridPixels), 1, Math.Max(1, geo.Batch));
+        (int)Math.Clamp(GroupBudget / ((long)(geo.PatchLength + geo.GridChannels) * geo.GridPixels), 1, Math.Max(1, geo.Batch));
 
     /// <summary>
     /// Runs body over [0, batch) split into <see cref="ChunkCount"/> balanced contiguous chunks, each cut into

@@ -308,7 +308,7 @@ public class ConvolutionTests
     [Fact]
     public void ChunksOfSeveralGroupsGiveThePerImageResults()
     {
-        // 64 x 1024 unfolded values per image: a group holds 4 images, so the 8 chunks of 5 images each run two groups
+        // (64 unfolded + 3 grid values) x 1024 pixels per image: a group holds 3 images, so the 8 chunks of 5 images each run two groups
         // (2 + 3) and the weight gradient sums across groups within a chunk as well as across chunks.
         var x = Rand64(_g, 40, 4, 35, 35);
         var w = Rand64(_g, 3, 4, 4, 4);
