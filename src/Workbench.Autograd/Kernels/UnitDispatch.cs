@@ -4,8 +4,9 @@ using System.Runtime.ExceptionServices;
 namespace Workbench.Autograd;
 
 /// <summary>
-/// Runs units [0, count) on the calling thread and on helpers from the thread pool. The caller starts at once;
-/// a helper takes units only when it gets a core, and the caller waits only for units a helper has actually
+/// Runs units [0, count) on the calling thread and on the helper threads (<see cref="Helpers"/>): every parallel
+/// loop of the library (GEMM, element-wise maps, block sums, convolution chunks) goes through here. The caller starts
+/// at once; a helper takes units only when it gets a core, and the caller waits only for units a helper has actually
 /// taken. (Parallel.For also waits until every helper it queued has been picked up by a pool thread, even
 /// when no work is left for it, which on a machine whose other core is busy costs a scheduling delay per call.)
 /// <para>
@@ -16,7 +17,7 @@ namespace Workbench.Autograd;
 /// that. Which thread runs a unit never changes its result, so this changes only the speed.
 /// </para>
 /// </summary>
-internal sealed class UnitDispatch : IThreadPoolWorkItem
+internal sealed class UnitDispatch
 {
     /// <summary>Spins of the waiting caller before it blocks: a helper's last unit is usually about to finish.</summary>
     private const int SpinsBeforeBlocking = 50;
@@ -49,7 +50,7 @@ internal sealed class UnitDispatch : IThreadPoolWorkItem
             Interlocked.Decrement(ref s_serialCallsLeft);
             helpers = 0;
         }
-        for (int h = 0; h < helpers; h++) ThreadPool.UnsafeQueueUserWorkItem(dispatch, preferLocal: false);
+        for (int h = 0; h < helpers; h++) Helpers.Post(dispatch);
         long start = Stopwatch.GetTimestamp();
         int own = dispatch.Drain();
         long drained = Stopwatch.GetTimestamp();
@@ -82,7 +83,6 @@ internal sealed class UnitDispatch : IThreadPoolWorkItem
         Volatile.Write(ref s_serialCallsLeft, streak);
     }
 
-    void IThreadPoolWorkItem.Execute() => Drain();
 
     /// <summary>Takes and runs units until none is left; returns how many this thread ran.</summary>
     private int Drain()
@@ -109,5 +109,58 @@ internal sealed class UnitDispatch : IThreadPoolWorkItem
             }
         }
         return ran;
+    }
+
+    /// <summary>
+    /// The helper threads: one per core but the caller's, started on first use, run for the life of the process
+    /// (background threads). A helper that finds no work keeps looking for <see cref="SpinMicroseconds"/> before
+    /// it sleeps: a training step issues dozens of parallel products and maps a few microseconds to a few hundred
+    /// microseconds apart, and waking a sleeping thread for each costs tens of microseconds, which the thread pool's
+    /// workers (which sleep almost at once) paid on nearly every call.
+    /// </summary>
+    private static class Helpers
+    {
+        private const int SpinMicroseconds = 200;
+
+        private static readonly System.Collections.Concurrent.ConcurrentQueue<UnitDispatch> s_queue = new();
+        private static readonly SemaphoreSlim s_wake = new(0);
+        private static int s_sleepers;
+        private static int s_started;
+
+        public static void Post(UnitDispatch dispatch)
+        {
+            if (Volatile.Read(ref s_started) == 0) Start();
+            s_queue.Enqueue(dispatch);
+            // Enqueue before reading the sleeper count, as a helper counts itself before its last look at the queue:
+            // one of the two always sees the other, so no work waits for a helper that went to sleep.
+            Interlocked.MemoryBarrier();
+            if (Volatile.Read(ref s_sleepers) > 0) s_wake.Release();
+        }
+
+        private static void Start()
+        {
+            if (Interlocked.Exchange(ref s_started, 1) != 0) return;
+            for (int i = 0; i < Environment.ProcessorCount - 1; i++)
+                new Thread(Loop) { IsBackground = true, Name = $"Workbench compute {i + 1}" }.Start();
+        }
+
+        private static void Loop()
+        {
+            long spinTicks = Stopwatch.Frequency * SpinMicroseconds / 1_000_000;
+            while (true)
+            {
+                if (s_queue.TryDequeue(out var dispatch))
+                {
+                    dispatch.Drain();
+                    continue;
+                }
+                long idleSince = Stopwatch.GetTimestamp();
+                while (s_queue.IsEmpty && Stopwatch.GetTimestamp() - idleSince < spinTicks) Thread.SpinWait(20);
+                if (!s_queue.IsEmpty) continue;
+                Interlocked.Increment(ref s_sleepers);
+                if (s_queue.IsEmpty) s_wake.Wait();
+                Interlocked.Decrement(ref s_sleepers);
+            }
+        }
     }
 }
