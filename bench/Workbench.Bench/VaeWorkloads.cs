@@ -273,7 +273,7 @@ public sealed class TrainWorkload : IWorkload
 
     public List<BenchRow> Measure(string[] args)
     {
-        int steps = 468, rounds = 2;
+        int steps = 468, rounds = 3;
         string activation = "relu", model = "pytorch-examples";
         bool profile = false;
         int peerThreads = 2;
@@ -288,7 +288,7 @@ public sealed class TrainWorkload : IWorkload
                 case "--profile": profile = true; break;
                 case "--peer-threads": peerThreads = VaeBench.PositiveInt(Name, args, ref i); break;
                 case "-h" or "--help":
-                    Console.WriteLine("usage: train [--steps N (default 468 = one epoch)] [--rounds N (default 2)] " +
+                    Console.WriteLine("usage: train [--steps N (default 468 = one epoch)] [--rounds N (default 3)] " +
                         "[--activation relu|swish|mish|...] [--model pytorch-examples|iwae-paper] " +
                         "[--peer-threads N (torch.set_num_threads, default 2; 1 is fairer on a loaded machine)] [--profile (only our side: time of forward, backward and Adam per step)]");
                     return [];
@@ -314,12 +314,16 @@ public sealed class TrainWorkload : IWorkload
         var ourLoss = new List<double>();
         var theirLoss = new List<double>();
         JsonElement header = default;
-        // A short untimed run first, so tiered JIT compilation has promoted the hot code.
-        OurTraining.Train(config, train, null, Math.Min(steps, 60), 128, 99);
+        // An untimed run first, so tiered JIT compilation has promoted the hot code: a method called once per step
+        // needs 30 steps to be instrumented and 30 more (plus the background compile) to reach its optimised tier.
+        OurTraining.Train(config, train, null, Math.Min(steps, 200), 128, 99);
         for (int round = 0; round < rounds; round++)
         {
             Console.Error.WriteLine($"train {config.Activation} round {round + 1}/{rounds}: Workbench");
+            int[] collections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
             var (seconds, loss, _) = OurTraining.Train(config, train, test, steps, 128, (ulong)round);
+            Console.Error.WriteLine(string.Format(VaeBench.Inv, "  {0:0.000} s; GC collections gen0 {1}, gen1 {2}, gen2 {3}", seconds,
+                GC.CollectionCount(0) - collections[0], GC.CollectionCount(1) - collections[1], GC.CollectionCount(2) - collections[2]));
             ours.Add(seconds);
             ourLoss.Add(loss);
             Console.Error.WriteLine($"train {config.Activation} round {round + 1}/{rounds}: PyTorch");
