@@ -551,9 +551,18 @@ internal static class Convolution
         /// <summary>Fills the planes from the image, zero where they reach into the padding.</summary>
         public void Split(ReadOnlySpan<T> image)
         {
-            int h = _geo.ImageH, w = _geo.ImageW, s = _geo.Stride, lr = Rows.Length, lc = Cols.Length;
             // One clear of the whole buffer, then the pixels: cheaper than clearing each short border piece.
             Data.Clear();
+            Transfer(MemoryMarshal.CreateSpan(ref MemoryMarshal.GetReference(image), image.Length), toPlanes: true);
+        }
+
+        /// <summary>Adds the planes back onto the image pixels they hold; what lies in the padding is dropped.</summary>
+        public void AddTo(Span<T> image) => Transfer(image, toPlanes: false);
+
+        /// <summary>Visits every plane element that holds an image pixel: copies the pixel in, or adds the element onto it.</summary>
+        private void Transfer(Span<T> image, bool toPlanes)
+        {
+            int h = _geo.ImageH, w = _geo.ImageW, s = _geo.Stride, lr = Rows.Length, lc = Cols.Length;
             for (int c = 0; c < _geo.ImageChannels; c++)
             {
                 var channel = image.Slice(c * h * w, h * w);
@@ -567,37 +576,25 @@ internal static class Convolution
                         for (int t = tLo; t < tHi; t++)
                         {
                             var row = plane.Slice(t * lc, lc);
-                            var src = channel.Slice((s * t + Rows.Origin(ry)) * w);
-                            for (int u = uLo, x = s * uLo + Cols.Origin(rx); u < uHi; u++, x += s) row[u] = src[x];
+                            var pixels = channel.Slice((s * t + Rows.Origin(ry)) * w);
+                            int x0 = s * uLo + Cols.Origin(rx);
+                            if (toPlanes) for (int u = uLo, x = x0; u < uHi; u++, x += s) row[u] = pixels[x];
+                            else for (int u = uLo, x = x0; u < uHi; u++, x += s) pixels[x] += row[u];
                         }
                     }
                 }
             }
         }
 
-        /// <summary>Adds the planes back onto the image pixels they hold; what lies in the padding is dropped.</summary>
-        public void AddTo(Span<T> image)
+        /// <summary>
+        /// Where unfolding row (c, a, b) reads its runs: grid row i of that row is the gw values from here on,
+        /// i <see cref="Cols"/>.Length further for each i.
+        /// </summary>
+        public ref T RunStart(int c, int a, int b)
         {
-            int h = _geo.ImageH, w = _geo.ImageW, s = _geo.Stride, lr = Rows.Length, lc = Cols.Length;
-            for (int c = 0; c < _geo.ImageChannels; c++)
-            {
-                var channel = image.Slice(c * h * w, h * w);
-                for (int ry = 0; ry < s; ry++)
-                {
-                    var (tLo, tHi) = ValidRange(Rows.Origin(ry), h, s, lr);
-                    for (int rx = 0; rx < s; rx++)
-                    {
-                        ReadOnlySpan<T> plane = Plane(c, ry, rx)[..PlaneSize];
-                        var (uLo, uHi) = ValidRange(Cols.Origin(rx), w, s, lc);
-                        for (int t = tLo; t < tHi; t++)
-                        {
-                            var row = plane.Slice(t * lc, lc);
-                            var dst = channel.Slice((s * t + Rows.Origin(ry)) * w);
-                            for (int u = uLo, x = s * uLo + Cols.Origin(rx); u < uHi; u++, x += s) dst[x] += row[u];
-                        }
-                    }
-                }
-            }
+            var (ra, ta) = Rows.Split(a);
+            var (rb, ub) = Cols.Split(b);
+            return ref MemoryMarshal.GetReference(Plane(c, ra, rb)[(ta * Cols.Length + ub)..]);
         }
     }
 
@@ -621,18 +618,13 @@ internal static class Convolution
         int gh = geo.GridH, gw = geo.GridW, lc = phases.Cols.Length, row = 0;
         for (int c = 0; c < geo.ImageChannels; c++)
             for (int a = 0; a < geo.Kh; a++)
-            {
-                var (ra, ta) = phases.Rows.Split(a);
                 for (int b = 0; b < geo.Kw; b++, row++)
                 {
-                    var (rb, ub) = phases.Cols.Split(b);
-                    ref T src = ref MemoryMarshal.GetReference(phases.Plane(c, ra, rb)[(ta * lc + ub)..]);
+                    ref T src = ref phases.RunStart(c, a, b);
                     ref T dst = ref MemoryMarshal.GetReference(col[(row * ld)..]);
-                    // Grid row i reads phase row ta + i from column ub on: gw contiguous values. Every run but the
-                    // last may spill whole vectors into the next one, which overwrites it.
+                    // Every run but the last may spill whole vectors into the next one, which overwrites it.
                     for (int i = 0; i < gh; i++) CopyRun(ref Unsafe.Add(ref src, i * lc), ref Unsafe.Add(ref dst, i * gw), gw, spill: i < gh - 1);
                 }
-            }
     }
 
     /// <summary>
@@ -647,16 +639,12 @@ internal static class Convolution
         int gh = geo.GridH, gw = geo.GridW, lc = phases.Cols.Length, row = 0;
         for (int c = 0; c < geo.ImageChannels; c++)
             for (int a = 0; a < geo.Kh; a++)
-            {
-                var (ra, ta) = phases.Rows.Split(a);
                 for (int b = 0; b < geo.Kw; b++, row++)
                 {
-                    var (rb, ub) = phases.Cols.Split(b);
-                    ref T dst = ref MemoryMarshal.GetReference(phases.Plane(c, ra, rb)[(ta * lc + ub)..]);
+                    ref T dst = ref phases.RunStart(c, a, b);
                     ref T src = ref MemoryMarshal.GetReference(col[(row * ld)..]);
                     for (int i = 0; i < gh; i++) AddRun(ref Unsafe.Add(ref src, i * gw), ref Unsafe.Add(ref dst, i * lc), gw);
                 }
-            }
         phases.AddTo(image);
     }
 
