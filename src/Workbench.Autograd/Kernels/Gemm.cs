@@ -24,7 +24,7 @@ internal enum GemmPath
 /// <para>
 /// Parallelism: C is cut into units along one dimension (see <c>Drive</c>); the smaller operand is packed once
 /// and shared by all units, each unit packs its own part of the other operand, and units run on the calling
-/// thread and on thread-pool helpers (<c>UnitDispatch</c>).
+/// thread and on the helper threads (<c>UnitDispatch</c>).
 /// </para>
 /// <para>
 /// Determinism: units are disjoint rectangles of C and each runs the whole k loop for its rectangle, so every
@@ -61,7 +61,7 @@ internal static unsafe class Gemm
 
     /// <summary>
     /// <see cref="Run"/> with the kernel family and the number of units C is cut into chosen explicitly:
-    /// 1 runs on the calling thread alone, more also on thread-pool helpers.
+    /// 1 runs on the calling thread alone, more also on the helper threads.
     /// The result does not depend on <paramref name="units"/>; tests use it to prove that.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

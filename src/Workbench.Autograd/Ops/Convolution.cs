@@ -160,7 +160,7 @@ internal sealed record ConvGeometry(
 /// </list>
 /// Each runs on a <em>group</em> of G images at once: their unfoldings side by side as one [P, G L] matrix and
 /// their grid maps as one [Cg, G L] matrix, so one GEMM with G L columns replaces G narrow ones (a 7 x 7 grid
-/// gives 49 columns, too few for the GEMM's register tiles and packing to pay off).
+/// gives 49 columns: a partial register tile in every product and the weight packed once per image).
 /// Images are split into a fixed number of chunks that depends only on the batch size, each chunk into groups
 /// that depend only on the chunk's size and the geometry; chunks run in parallel and each accumulates its own
 /// weight-gradient partial, summed in chunk order, so the result is bit-for-bit the same on every run whatever
