@@ -314,8 +314,8 @@ public sealed class TrainWorkload : IWorkload
         var ourLoss = new List<double>();
         var theirLoss = new List<double>();
         JsonElement header = default;
-        // An untimed run first, so tiered JIT compilation has promoted the hot code: a method called once per step
-        // needs 30 steps to be instrumented and 30 more (plus the background compile) to reach its optimised tier.
+        // An untimed run first, so tiered JIT compilation has promoted the hot code: a method called once per step is
+        // promoted after 30 calls, and the first epochs of a process were measurably slower than the later ones.
         OurTraining.Train(config, train, null, Math.Min(steps, 200), 128, 99);
         for (int round = 0; round < rounds; round++)
         {

@@ -83,7 +83,6 @@ internal sealed class UnitDispatch
         Volatile.Write(ref s_serialCallsLeft, streak);
     }
 
-
     /// <summary>Takes and runs units until none is left; returns how many this thread ran.</summary>
     private int Drain()
     {
@@ -97,7 +96,7 @@ internal sealed class UnitDispatch
             }
             catch (Exception e)
             {
-                // Kept for the caller (an exception escaping a pool thread would end the process).
+                // Kept for the caller (an exception escaping a helper thread would end the process).
                 Interlocked.CompareExchange(ref _error, e, null);
             }
             finally
