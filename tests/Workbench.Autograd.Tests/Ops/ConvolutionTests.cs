@@ -273,6 +273,35 @@ public class ConvolutionTests
 
     // ---- batch split, threads and determinism ----------------------------------------------------------
 
+    /// <summary>
+    /// Back-propagates a random gradient through <paramref name="net"/> on the whole batch, then on each image alone:
+    /// each image's input gradient must equal its slice of the batch's, and the parameters' gradients their sum.
+    /// </summary>
+    private void AssertBatchEqualsPerImage(Tensor x, Func<Tensor, Tensor> net, Tensor[] parameters, double parameterTol)
+    {
+        var y = net(x);
+        var g = Tensor.Randn(y.ShapeArray(), _g, DType.Float64);
+        y.Backward(g);
+        var batchGx = x.Grad!.ToDoubleArray();
+        var batchGp = parameters.Select(p => p.Grad!.ToDoubleArray()).ToArray();
+
+        var sums = batchGp.Select(b => new double[b.Length]).ToArray();
+        int images = x.Shape[0], imageSize = x.Numel / images;
+        for (int n = 0; n < images; n++)
+        {
+            foreach (var p in parameters) p.Grad = null;
+            var xn = x.Detach().Slice(n, n + 1).Clone().RequiresGrad_();
+            net(xn).Backward(g.Slice(n, n + 1).Clone());
+            for (int k = 0; k < parameters.Length; k++)
+            {
+                var gp = parameters[k].Grad!.ToDoubleArray();
+                for (int i = 0; i < gp.Length; i++) sums[k][i] += gp[i];
+            }
+            AssertClose(batchGx.AsSpan(n * imageSize, imageSize).ToArray(), xn.Grad!.ToDoubleArray(), 1e-12);
+        }
+        for (int k = 0; k < parameters.Length; k++) AssertClose(sums[k], batchGp[k], parameterTol);
+    }
+
     [Fact]
     public void BatchedGradientsEqualPerImageGradients()
     {
@@ -281,59 +310,23 @@ public class ConvolutionTests
         var x = Rand64(_g, 16, 4, 12, 12);
         var w = Rand64(_g, 8, 4, 3, 3);
         var b = Rand64(_g, 8);
-        var y = F.Conv2d(x, w, b, 1, 1);
-        var g = Tensor.Randn(y.ShapeArray(), _g, DType.Float64);
-        y.Backward(g);
-        var batchGw = w.Grad!.ToDoubleArray();
-        var batchGb = b.Grad!.ToDoubleArray();
-        var batchGx = x.Grad!.ToDoubleArray();
-
-        var sumGw = new double[batchGw.Length];
-        var sumGb = new double[batchGb.Length];
-        int imageSize = 4 * 12 * 12;
-        for (int n = 0; n < 16; n++)
-        {
-            w.Grad = null; b.Grad = null;
-            var xn = x.Detach().Slice(n, n + 1).Clone().RequiresGrad_();
-            F.Conv2d(xn, w, b, 1, 1).Backward(g.Slice(n, n + 1).Clone());
-            var gw = w.Grad!.ToDoubleArray(); var gb = b.Grad!.ToDoubleArray();
-            for (int i = 0; i < gw.Length; i++) sumGw[i] += gw[i];
-            for (int i = 0; i < gb.Length; i++) sumGb[i] += gb[i];
-            AssertClose(batchGx.AsSpan(n * imageSize, imageSize).ToArray(), xn.Grad!.ToDoubleArray(), 1e-12);
-        }
-        AssertClose(sumGw, batchGw, 1e-12);
-        AssertClose(sumGb, batchGb, 1e-12);
+        AssertBatchEqualsPerImage(x, t => F.Conv2d(t, w, b, 1, 1), [w, b], 1e-12);
     }
 
     [Fact]
     public void ChunksOfSeveralGroupsGiveThePerImageResults()
     {
-        // (64 unfolded + 3 grid values) x 1024 pixels per image: a group holds 3 images, so the 8 chunks of 5 images each run two groups
-        // (2 + 3) and the weight gradient sums across groups within a chunk as well as across chunks.
+        // (64 unfolded + 3 grid values) x 1024 pixels per image: a group holds 3 images, so the 8 chunks of 5 images
+        // each run two groups (2 + 3) and the weight gradient sums across groups within a chunk as well as across chunks.
         var x = Rand64(_g, 40, 4, 35, 35);
         var w = Rand64(_g, 3, 4, 4, 4);
         var wt = Rand64(_g, 3, 4, 4, 4);
-        var h = F.Conv2d(x, w, null, 1, 0);                 // [40, 3, 32, 32]
-        var y = F.ConvTranspose2d(h, wt, null, 1, 0, 0);    // [40, 4, 35, 35]
-        AssertClose(NaiveConv(x.ToDoubleArray(), x.ShapeArray(), w.ToDoubleArray(), w.ShapeArray(), null, 1, 0, out _), h.ToDoubleArray(), 1e-12);
-        var g = Tensor.Randn(y.ShapeArray(), _g, DType.Float64);
-        y.Backward(g);
-        double[] batchGw = w.Grad!.ToDoubleArray(), batchGwt = wt.Grad!.ToDoubleArray(), batchGx = x.Grad!.ToDoubleArray();
-
-        var sumGw = new double[batchGw.Length];
-        var sumGwt = new double[batchGwt.Length];
-        int imageSize = 4 * 35 * 35;
-        for (int n = 0; n < 40; n++)
+        using (Tensor.NoGrad())
         {
-            w.Grad = null; wt.Grad = null;
-            var xn = x.Detach().Slice(n, n + 1).Clone().RequiresGrad_();
-            F.ConvTranspose2d(F.Conv2d(xn, w, null, 1, 0), wt, null, 1, 0, 0).Backward(g.Slice(n, n + 1).Clone());
-            var gw = w.Grad!.ToDoubleArray(); var gwt = wt.Grad!.ToDoubleArray();
-            for (int i = 0; i < gw.Length; i++) { sumGw[i] += gw[i]; sumGwt[i] += gwt[i]; }
-            AssertClose(batchGx.AsSpan(n * imageSize, imageSize).ToArray(), xn.Grad!.ToDoubleArray(), 1e-12);
+            var h = F.Conv2d(x, w, null, 1, 0);             // [40, 3, 32, 32]
+            AssertClose(NaiveConv(x.ToDoubleArray(), x.ShapeArray(), w.ToDoubleArray(), w.ShapeArray(), null, 1, 0, out _), h.ToDoubleArray(), 1e-12);
         }
-        AssertClose(sumGw, batchGw, 1e-11);
-        AssertClose(sumGwt, batchGwt, 1e-11);
+        AssertBatchEqualsPerImage(x, t => F.ConvTranspose2d(F.Conv2d(t, w, null, 1, 0), wt, null, 1, 0, 0), [w, wt], 1e-11);
     }
 
     [Fact]
