@@ -4,6 +4,7 @@ using System.Globalization;
 using Spectre.Console;
 using Workbench.Experiments.Ablation;
 using Workbench.Experiments.Store;
+using Workbench.Vae.Torch;
 
 namespace Workbench.Cli;
 
@@ -16,20 +17,25 @@ public static class AblateCommand
         var output = new Option<string?>("--out") { Description = "Run store folder (default runs/ablations/<grid name>/). Rerun with the same folder to resume." };
         var shard = new Option<string?>("--shard") { Description = "Train only shard i of n, e.g. 3/8: the runs whose position in the grid is i modulo n." };
         var dataRoot = new Option<string?>("--data-root") { Description = "Data folder (default: $WORKBENCH_DATA, else the checkout's data/)." };
+        var device = new Option<string?>("--device") { Description = "Train on cpu or cuda (default: the grid's training.device, else cpu). Not part of the run keys: a sweep may resume on another device." };
         var command = new Command("ablate",
             "Train every run of an ablation grid (or one shard of it) into a run store; runs already recorded are skipped, so an interrupted sweep resumes where it stopped.")
         {
-            grid, output, shard, dataRoot,
+            grid, output, shard, dataRoot, device,
         };
         command.SetAction((parse, cancellation) => Task.FromResult(Ablate(console, parse.GetValue(grid)!, parse.GetValue(output),
-            parse.GetValue(shard), parse.GetValue(dataRoot), cancellation)));
+            parse.GetValue(shard), parse.GetValue(dataRoot), parse.GetValue(device), cancellation)));
         return command;
     }
 
-    private static int Ablate(IAnsiConsole console, string gridName, string? output, string? shardText, string? dataRoot, CancellationToken cancellation)
+    private static int Ablate(IAnsiConsole console, string gridName, string? output, string? shardText, string? dataRoot, string? device,
+        CancellationToken cancellation)
     {
         var shard = shardText is null ? Shard.All : Shard.Parse(shardText);
         var grid = AblationGrid.Load(gridName);
+        // libtorch and the device are checked before anything is written: a missing library or GPU is one line.
+        TorchRuntime.EnsureLoaded();
+        if (device is not null) TorchRuntime.Device(device);
         string storeDir = Path.GetFullPath(output ?? Path.Combine("runs", "ablations", grid.Name));
         var plan = AblationRunner.Plan(grid, storeDir, shard);
 
@@ -43,7 +49,7 @@ public static class AblateCommand
         try
         {
             if (plan.Pending.Count > 0)
-                summary = RunWithProgress(console, grid, storeDir, shard, dataRoot, cancellation);
+                summary = RunWithProgress(console, grid, storeDir, shard, dataRoot, device, cancellation);
         }
         catch (OperationCanceledException e)
         {
@@ -63,7 +69,7 @@ public static class AblateCommand
     }
 
     private static SweepSummary RunWithProgress(IAnsiConsole console, AblationGrid grid, string storeDir, Shard shard, string? dataRoot,
-        CancellationToken cancellation)
+        string? device, CancellationToken cancellation)
     {
         SweepSummary? summary = null;
         console.Progress()
@@ -102,7 +108,7 @@ public static class AblateCommand
                                 $"[grey]{r.WallSeconds.ToString("F0", CultureInfo.InvariantCulture)} s[/]");
                             break;
                     }
-                }, cancellation, dataRoot, line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));
+                }, cancellation, dataRoot, line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"), device);
             });
         return summary!;
     }

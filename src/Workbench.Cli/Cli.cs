@@ -53,7 +53,11 @@ public static class Cli
         e is AggregateException { InnerExceptions.Count: 1 } a ? Unwrap(a.InnerExceptions[0])
         : e is System.Reflection.TargetInvocationException { InnerException: { } t } ? Unwrap(t) : e;
 
-    /// <summary>Errors a user can cause and fix: bad configs, files, data, arguments.</summary>
+    /// <summary>
+    /// Errors a user can cause and fix: bad configs (an unavailable --device included), files, data, arguments, and a
+    /// libtorch that does not load (the message names the library and what to do).
+    /// </summary>
     public static bool IsUserError(Exception e) => Unwrap(e) is ConfigException or InvalidDataException or FileNotFoundException
-        or DirectoryNotFoundException or UnauthorizedAccessException or IOException or ArgumentException or Vae.Data.DataFetchException;
+        or DirectoryNotFoundException or UnauthorizedAccessException or IOException or ArgumentException or Vae.Data.DataFetchException
+        or Vae.Torch.TorchLoadException;
 }

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using Spectre.Console;
-using Workbench.Autograd;
+using TorchSharp;
 using Workbench.Vae.Objectives;
+using Workbench.Vae.Torch;
 using Workbench.Vae.Training;
 
 namespace Workbench.Cli;
@@ -27,6 +28,7 @@ public static class EvalCommand
     {
         if (!Directory.Exists(run.Path)) throw new DirectoryNotFoundException($"Run directory '{run.Path}' does not exist.");
         if (k < 0) throw new ArgumentException($"--iwae-k must be >= 0, got {k}.");
+        TorchRuntime.EnsureLoaded();
         var (model, config) = run.LoadModel();
         var data = TrainingData.Load(config.Training, fetchIfMissing: true);
         var evaluator = TestEvaluator.For(data.Test, config.Training);
@@ -44,12 +46,18 @@ public static class EvalCommand
         }
         if (k > 0)
         {
-            var images = evaluator.Images;
-            if (subset is int n && n < images.Shape[0]) images = images.Slice(0, n);
-            model.Eval();
-            var nll = Iwae.NegativeLogLikelihood(images, model.Encode, model.Decode, new Generator(TestEvaluator.EvalSeed(config.Training.Seed) + 2), k);
-            double mean = nll.Mean().Item();
-            console.MarkupLine($"importance-sampled NLL (k = {k}, {images.Shape[0]} images): [bold]{mean.ToString("F3", CultureInfo.InvariantCulture)}[/] nats, {Metrics.BitsPerDimension(mean, config.Model.InputDim).ToString("F4", CultureInfo.InvariantCulture)} bits/dim");
+            // The same images and generator seed as the sweep's NLL (AblationRunner), so the two agree.
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            var images = evaluator.Images;                                                       // [N, D]
+            if (subset is int n && n < images.shape[0]) images = images.narrow(0, 0, n);
+            // Where the model's weights are (the training device; cpu after a reload).
+            images = images.to(model.parameters().First().device);
+            model.eval();
+            using var generator = new torch.Generator(TestEvaluator.EvalSeed(config.Training.Seed) + 2);
+            var nll = Iwae.NegativeLogLikelihood(images, model.Encode, model.Decode, generator, k);   // [N] float64
+            double mean = nll.mean().item<double>();
+            console.MarkupLine($"importance-sampled NLL (k = {k}, {images.shape[0]} images): [bold]{mean.ToString("F3", CultureInfo.InvariantCulture)}[/] nats, {Metrics.BitsPerDimension(mean, config.Model.InputDim).ToString("F4", CultureInfo.InvariantCulture)} bits/dim");
         }
         return Cli.Ok;
     }

@@ -3,6 +3,7 @@ using System.Globalization;
 using Spectre.Console;
 using Workbench.Vae;
 using Workbench.Vae.Data;
+using Workbench.Vae.Torch;
 using Workbench.Vae.Training;
 
 namespace Workbench.Cli;
@@ -29,13 +30,16 @@ public static class TrainCommand
         var trainSubset = new Option<int?>("--train-subset") { Description = "Use only the first N training images (quick runs)." };
         var testSubset = new Option<int?>("--test-subset") { Description = "Use only the first N test images." };
         var output = new Option<string?>("--out") { Description = "Run directory (default runs/<name>/)." };
+        var device = new Option<string?>("--device") { Description = "Where to train: cpu (default) or cuda (needs a GPU and the libtorch-cuda package)." };
 
         var command = new Command("train", "Train one VAE on MNIST or Fashion-MNIST; writes config.json, metrics.csv, model.safetensors and result.json.")
         {
-            preset, config, activation, latent, hidden, beta, epochs, batch, lr, seed, data, binarize, clip, warmup, trainSubset, testSubset, output,
+            preset, config, activation, latent, hidden, beta, epochs, batch, lr, seed, data, binarize, clip, warmup, trainSubset, testSubset, output, device,
         };
         command.SetAction(parse =>
         {
+            // A machine that cannot load libtorch fails here with one line naming the library and the reason.
+            TorchRuntime.EnsureLoaded();
             var (model, training, name) = Resolve(parse.GetValue(preset), parse.GetValue(config));
             model = model with
             {
@@ -56,9 +60,12 @@ public static class TrainCommand
                 KlWarmupSteps = parse.GetValue(warmup) ?? training.KlWarmupSteps,
                 TrainSubset = parse.GetValue(trainSubset) ?? training.TrainSubset,
                 TestSubset = parse.GetValue(testSubset) ?? training.TestSubset,
+                Device = parse.GetValue(device) ?? training.Device,
             };
             model.Validate();
             training.Validate();
+            // An unknown device, or CUDA on a machine without it, is a ConfigException saying what to use instead.
+            TorchRuntime.Device(training.Device);
             if (parse.GetValue(activation) is string a && a != VaeConfig.PytorchExamples.Activation) name = $"{name}-{a}";
             string dir = parse.GetValue(output) ?? Path.Combine("runs", name);
             return Train(console, model, training, new RunDirectory(dir));

@@ -7,19 +7,21 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Scripting;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Scripting;
+using Workbench.Vae.Torch;
 
 namespace Workbench.Notebooks;
 
 /// <summary>
 /// Runs C# notebook cells one after another on Roslyn scripting, each cell continuing the state of the
 /// ones before (variables, types, usings, references). Cells compile with optimisations on, import the
-/// common System and Workbench namespaces and reference every Workbench assembly, so notebooks never name
-/// a path. While a cell runs, its console output, displays and display updates stream to
+/// common System, TorchSharp and Workbench namespaces (with <c>using static TorchSharp.torch</c>) and reference
+/// TorchSharp and every Workbench assembly, so notebooks never name a path; libtorch is loaded before the first
+/// cell. While a cell runs, its console output, displays and display updates stream to
 /// <see cref="CellRequest.OnEvent"/>; the result then lists the outputs as they go into the notebook.
 /// <code>
 /// await using var executor = new CellExecutor();
 /// await executor.ExecuteAsync("var model = new MlpVae(new VaeConfig(LatentDim: 2), new Generator(1));");
-/// var result = await executor.ExecuteAsync(new CellRequest("model.Encode(Tensor.Zeros([1, 784])).Mean.ShapeArray()",
+/// var result = await executor.ExecuteAsync(new CellRequest("model.Encode(zeros(1, 784)).Mean.shape",
 ///     OnEvent: e => Console.WriteLine(e)));
 /// </code>
 /// One cell runs at a time; further requests wait their turn. Cancelling a request's token (or its
@@ -97,6 +99,8 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
         try
         {
             await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+            // Loading libtorch takes a second or so; a failure is reported by the first cell.
+            await Task.Run(TorchLoadFailure, cancellationToken).ConfigureAwait(false);
             // Compiling (not running) a typical cell brings the compiler's binding and emitting code up to
             // speed, which otherwise the first real cell waits for.
             var sample = state!.Script.ContinueWith<object>("var sample = new List<int> { 1, 2 }.Select(i => i * 2).ToArray();\nsample.Length",
@@ -163,6 +167,10 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
         try
         {
             await EnsureStartedAsync(cancellationToken).ConfigureAwait(false);
+            if (TorchLoadFailure() is { } torchFailure)
+                return await FailAsync(execution, CellStatus.RuntimeError,
+                    ErrorReport.Directive(nameof(TorchLoadException), $"cell {number}: {torchFailure.Message}", request.Code, null), null, torchFailure, clock)
+                    .ConfigureAwait(false);
             if (source.Problem is not null)
                 return await FailAsync(execution, CellStatus.CompileError, ErrorReport.Directive("DirectiveError", source.Problem, request.Code, source.ProblemLine), source.ProblemLine, null, clock).ConfigureAwait(false);
 
@@ -341,6 +349,23 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
         };
     }
 
+    /// <summary>
+    /// Loads libtorch (once per process) before any cell runs, so that a machine that cannot load it gets one message
+    /// naming the file and the reason in every cell, instead of a TypeInitializationException at a cell's first tensor.
+    /// </summary>
+    private static TorchLoadException? TorchLoadFailure()
+    {
+        try
+        {
+            TorchRuntime.EnsureLoaded();
+            return null;
+        }
+        catch (TorchLoadException e)
+        {
+            return e;
+        }
+    }
+
     private async Task EnsureStartedAsync(CancellationToken cancellationToken)
     {
         if (state is not null) return;
@@ -424,10 +449,39 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
         foreach (var file in trusted)
             if (string.Equals(Path.GetDirectoryName(file), frameworkDir, StringComparison.Ordinal) && seen.Add(Path.GetFileName(file)))
                 builder.Add(MetadataReference.CreateFromFile(file));
-        foreach (var assembly in WorkbenchAssemblies())
+        foreach (var assembly in WorkbenchAssemblies().Concat(TorchAssemblies()))
             if (seen.Add(Path.GetFileName(assembly.Location)))
                 builder.Add(MetadataReference.CreateFromFile(assembly.Location));
         return builder.ToImmutable();
+    }
+
+    /// <summary>
+    /// TorchSharp (TorchSharp.dll: tensors, modules, optimisers), the other TorchSharp assemblies the Workbench ones use
+    /// (TorchSharp.PyBridge) and the non-framework assemblies TorchSharp's public API names (Google.Protobuf,
+    /// SharpZipLib, SkiaSharp), so that cells compile against them without a #r.
+    /// </summary>
+    internal static IReadOnlyList<Assembly> TorchAssemblies()
+    {
+        var frameworkDir = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        var found = new Dictionary<string, Assembly>(StringComparer.Ordinal);
+        void Add(Assembly a)
+        {
+            if (!a.IsDynamic && a.Location.Length > 0 && !string.Equals(Path.GetDirectoryName(a.Location), frameworkDir, StringComparison.Ordinal))
+                found.TryAdd(a.GetName().Name!, a);
+        }
+        static Assembly? TryLoad(AssemblyName name)
+        {
+            try { return Assembly.Load(name); }
+            catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException) { return null; }
+        }
+        var torchSharp = typeof(TorchSharp.torch).Assembly;
+        Add(torchSharp);
+        foreach (var r in torchSharp.GetReferencedAssemblies())
+            if (TryLoad(r) is { } a) Add(a);
+        foreach (var w in WorkbenchAssemblies())
+            foreach (var r in w.GetReferencedAssemblies())
+                if (r.Name?.StartsWith("TorchSharp", StringComparison.Ordinal) == true && TryLoad(r) is { } a) Add(a);
+        return found.Values.OrderBy(a => a.GetName().Name, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>
@@ -453,17 +507,29 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
         return found.Values.Where(a => a.Location.Length > 0).OrderBy(a => a.GetName().Name, StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>
+    /// The imports of <paramref name="wanted"/> that exist: System namespaces, and namespaces or (for a static
+    /// import) non-generic types that a Workbench or TorchSharp assembly defines ("TorchSharp.torch.nn" for the
+    /// nested type torch.nn).
+    /// </summary>
     private static IEnumerable<string> ExistingNamespaces(IReadOnlyList<string> wanted)
     {
         var known = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var a in WorkbenchAssemblies())
+        foreach (var a in WorkbenchAssemblies().Concat(TorchAssemblies()))
         {
             Type?[] types;
             try { types = a.GetExportedTypes(); }
-            catch (ReflectionTypeLoadException e) { types = e.Types; }
+            catch (Exception e) when (e is ReflectionTypeLoadException or FileNotFoundException or FileLoadException)
+            {
+                types = e is ReflectionTypeLoadException r ? r.Types : [];
+            }
             foreach (var t in types)
-                for (var ns = t?.Namespace; ns is not null; ns = ns.Contains('.') ? ns[..ns.LastIndexOf('.')] : null)
+            {
+                if (t is null) continue;
+                for (var ns = t.Namespace; ns is not null; ns = ns.Contains('.') ? ns[..ns.LastIndexOf('.')] : null)
                     known.Add(ns);
+                if (!t.IsGenericType && t.FullName is { } full) known.Add(full.Replace('+', '.'));
+            }
         }
         return wanted.Where(n => n.StartsWith("System", StringComparison.Ordinal) || known.Contains(n));
     }

@@ -107,19 +107,24 @@ public sealed record CellExecutorOptions
     public string? BaseDirectory { get; init; }
 
     /// <summary>
-    /// Namespaces imported in every cell. Names that no Workbench assembly defines are left out (a cell
-    /// cannot compile with a using of a missing namespace).
+    /// Namespaces imported in every cell, and types whose static members and nested types are imported (as
+    /// <c>using static</c> does): "TorchSharp.torch" makes <c>Tensor</c>, <c>Generator</c>, <c>randn(...)</c> and
+    /// <c>no_grad()</c> plain names. Names that neither a Workbench assembly nor TorchSharp defines are left out (a
+    /// cell cannot compile with a using of a missing namespace).
     /// </summary>
     public IReadOnlyList<string> Imports { get; init; } = DefaultImports;
 
-    /// <summary>The default imports: the common System namespaces and the Workbench libraries.</summary>
+    /// <summary>
+    /// The default imports: the common System namespaces, TorchSharp (<c>torch.*</c>, and <c>using static</c> of
+    /// <c>torch</c> and <c>torch.nn</c>) and the Workbench libraries.
+    /// </summary>
     public static IReadOnlyList<string> DefaultImports { get; } =
     [
         "System", "System.Collections.Generic", "System.Globalization", "System.IO", "System.Linq", "System.Text",
         "System.Threading", "System.Threading.Tasks",
-        "Workbench.Autograd", "Workbench.Autograd.Nn", "Workbench.Autograd.Optim", "Workbench.Autograd.Serialization",
+        "TorchSharp", "TorchSharp.torch", "TorchSharp.torch.nn",
         "Workbench.Vae", "Workbench.Vae.Activations", "Workbench.Vae.Data", "Workbench.Vae.Evaluation", "Workbench.Vae.Models",
-        "Workbench.Vae.Objectives", "Workbench.Vae.Training",
+        "Workbench.Vae.Objectives", "Workbench.Vae.Training", "Workbench.Vae.IO", "Workbench.Vae.Torch",
         "Workbench.Experiments.Ablation", "Workbench.Experiments.Charts", "Workbench.Experiments.Plots", "Workbench.Experiments.Reports",
         "Workbench.Experiments.Results", "Workbench.Experiments.Statistics", "Workbench.Experiments.Store",
         "Workbench.Notebooks",

@@ -5,7 +5,7 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
-using Workbench.Autograd;
+using TorchSharp;
 using Workbench.Experiments.Charts;
 using Workbench.Vae.Activations;
 
@@ -16,7 +16,8 @@ namespace Workbench.Notebooks;
 /// value's own class or its nearest base class, else the most recently registered matching interface),
 /// then the built-in ones: <see cref="Figure"/> (interactive plotly.js HTML plus the plotly JSON),
 /// <see cref="PngImage"/> and PNG byte arrays, <see cref="Latex"/> and <see cref="ActivationSpec"/>
-/// formulas, <see cref="Html"/>, <see cref="Tensor"/> (text plus a small table), sequences of records or
+/// formulas, <see cref="Html"/>, <see cref="torch.Tensor"/> (first values, shape and dtype as text, plus a small
+/// table for 1-D and 2-D tensors), sequences of records or
 /// anonymous objects (a table), other sequences (a bracketed list), and text/plain for anything else.
 /// </summary>
 public static class Formatter
@@ -108,7 +109,7 @@ public static class Formatter
                     .Set(MimeBundle.PlainText, $"{spec.Name}: {spec.Formula}");
             case Html html:
                 return new MimeBundle().Set(MimeBundle.Html, html.Content).Set(MimeBundle.PlainText, html.Content);
-            case Tensor tensor:
+            case torch.Tensor tensor:
                 return FormatTensor(tensor);
             case string s:
                 return MimeBundle.FromText(s);
@@ -180,49 +181,101 @@ public static class Formatter
 
     // ---- tensors ----
 
-    private static MimeBundle FormatTensor(Tensor tensor)
+    /// <summary>Values shown in a tensor's text form before "..." stands in for the rest.</summary>
+    private const int TextValues = 8;
+
+    private static MimeBundle FormatTensor(torch.Tensor tensor)
     {
-        var bundle = MimeBundle.FromText(tensor.ToString());
-        if (tensor.Rank is 1 or 2 && tensor.Numel > 0)
+        if (tensor.IsInvalid) return MimeBundle.FromText("tensor (disposed)");
+        // The copies made here (a few values, as float64 on the CPU) die with this scope, not with the cell's.
+        using var scope = torch.NewDisposeScope();
+        var bundle = MimeBundle.FromText(TensorText(tensor));
+        if (tensor.dim() is 1 or 2 && tensor.numel() > 0 && HasRealValues(tensor.dtype))
             bundle.Set(MimeBundle.Html, TensorTable(tensor));
         return bundle;
     }
 
-    private static string TensorTable(Tensor tensor)
+    /// <summary>"tensor([1, 2, 3, 4, 5, 6], shape=[2, 3], dtype=float32)": the first values, the shape and the dtype.</summary>
+    private static string TensorText(torch.Tensor tensor)
     {
-        int rows = tensor.Rank == 1 ? 1 : tensor.Shape[0];
-        int cols = tensor.Rank == 1 ? tensor.Shape[0] : tensor.Shape[1];
+        var sb = new StringBuilder("tensor(");
+        long numel = tensor.numel();
+        if (HasRealValues(tensor.dtype))
+        {
+            int shown = (int)Math.Min(numel, TextValues);
+            var values = shown == 0 ? Array.Empty<double>() : ReadDoubles(tensor.detach().reshape(-1).narrow(0, 0, shown));
+            sb.Append('[').Append(string.Join(", ", values.Select(v => v.ToString("G6", CultureInfo.InvariantCulture))));
+            if (shown < numel) sb.Append(", ...");
+            sb.Append("], ");
+        }
+        sb.Append("shape=[").Append(string.Join(", ", tensor.shape)).Append("], dtype=").Append(DTypeName(tensor.dtype));
+        if (tensor.device_type != DeviceType.CPU) sb.Append(", device=").Append(tensor.device);
+        if (tensor.requires_grad) sb.Append(", requires_grad=True");
+        return sb.Append(')').ToString();
+    }
+
+    private static string TensorTable(torch.Tensor tensor)
+    {
+        var shape = tensor.shape;
+        long rows = tensor.dim() == 1 ? 1 : shape[0];
+        long cols = tensor.dim() == 1 ? shape[0] : shape[1];
         int max = Math.Max(2, MaxTensorCells);
         var shownRows = Shown(rows, max);
         var shownCols = Shown(cols, max);
-        var values = tensor.ToDoubleArray();
+        // Only the shown rows and columns are copied out: [shownRows, shownCols] as float64.
+        var matrix = tensor.detach().reshape(rows, cols);
+        matrix = matrix.index_select(0, torch.tensor(shownRows.Where(r => r >= 0).ToArray(), device: matrix.device))
+                       .index_select(1, torch.tensor(shownCols.Where(c => c >= 0).ToArray(), device: matrix.device));
+        var values = ReadDoubles(matrix);
+        int width = shownCols.Count(c => c >= 0);
         var sb = new StringBuilder();
         sb.Append("<table class=\"workbench-tensor\">\n<caption>tensor, shape [")
-          .Append(string.Join(", ", tensor.ShapeArray())).Append(']')
-          .Append(tensor.DType == DType.Float64 ? ", float64" : "").Append("</caption>\n");
-        foreach (int r in shownRows)
+          .Append(string.Join(", ", shape)).Append("], ").Append(DTypeName(tensor.dtype)).Append("</caption>\n");
+        int row = 0;
+        foreach (long r in shownRows)
         {
             sb.Append("<tr>");
-            if (r < 0) { foreach (int _ in shownCols) sb.Append("<td>&#8942;</td>"); sb.Append("</tr>\n"); continue; }
-            foreach (int c in shownCols)
+            if (r < 0) { foreach (long _ in shownCols) sb.Append("<td>&#8942;</td>"); sb.Append("</tr>\n"); continue; }
+            int col = 0;
+            foreach (long c in shownCols)
             {
                 if (c < 0) { sb.Append("<td>&#8230;</td>"); continue; }
-                sb.Append("<td>").Append(values[r * cols + c].ToString("G6", CultureInfo.InvariantCulture)).Append("</td>");
+                sb.Append("<td>").Append(values[row * width + col].ToString("G6", CultureInfo.InvariantCulture)).Append("</td>");
+                col++;
             }
+            row++;
             sb.Append("</tr>\n");
         }
         sb.Append("</table>");
         return sb.ToString();
     }
 
-    /// <summary>Indices to show out of <paramref name="n"/>: all when n &lt;= max, else the first and last halves with -1 for the gap.</summary>
-    private static List<int> Shown(int n, int max)
+    /// <summary>The values of a small tensor as doubles, in row-major order (copied to the CPU as float64).</summary>
+    private static double[] ReadDoubles(torch.Tensor tensor) =>
+        tensor.cpu().to_type(torch.ScalarType.Float64).contiguous().data<double>().ToArray();
+
+    /// <summary>Real numbers and booleans can be shown as doubles; complex and quantised values only by shape.</summary>
+    private static bool HasRealValues(torch.ScalarType dtype) =>
+        dtype is not (torch.ScalarType.ComplexFloat32 or torch.ScalarType.ComplexFloat64 or torch.ScalarType.QInt8 or torch.ScalarType.QUInt8 or torch.ScalarType.QInt32);
+
+    /// <summary>The dtype as PyTorch names it: float32, float64, int64, uint8, bool, bfloat16.</summary>
+    internal static string DTypeName(torch.ScalarType dtype) => dtype switch
     {
-        if (n <= max) return Enumerable.Range(0, n).ToList();
+        torch.ScalarType.Byte => "uint8",
+        torch.ScalarType.ComplexFloat32 => "complex64",
+        torch.ScalarType.ComplexFloat64 => "complex128",
+        _ => dtype.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>Indices to show out of <paramref name="n"/>: all when n &lt;= max, else the first and last halves with -1 for the gap.</summary>
+    private static List<long> Shown(long n, int max)
+    {
+        var list = new List<long>();
+        if (n <= max) { for (long i = 0; i < n; i++) list.Add(i); return list; }
         int head = max / 2, tail = max - head;
-        var list = Enumerable.Range(0, head).ToList();
+        for (long i = 0; i < head; i++) list.Add(i);
         list.Add(-1);
-        list.AddRange(Enumerable.Range(n - tail, tail));
+        for (long i = n - tail; i < n; i++) list.Add(i);
         return list;
     }
 

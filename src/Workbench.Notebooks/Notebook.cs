@@ -1,4 +1,4 @@
-using Workbench.Autograd.Serialization;
+using Workbench.Vae.IO;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 

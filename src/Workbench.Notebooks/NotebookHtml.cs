@@ -1,4 +1,4 @@
-using Workbench.Autograd.Serialization;
+using Workbench.Vae.IO;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;

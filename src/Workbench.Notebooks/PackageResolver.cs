@@ -1,4 +1,4 @@
-using Workbench.Autograd.Serialization;
+using Workbench.Vae.IO;
 using System.Collections.Concurrent;
 using System.ComponentModel;
 using System.Diagnostics;

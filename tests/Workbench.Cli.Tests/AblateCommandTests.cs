@@ -1,4 +1,3 @@
-using Workbench.Autograd;
 using Workbench.Experiments.Ablation;
 using Workbench.Experiments.Store;
 using Workbench.Vae.Data;
@@ -36,6 +35,13 @@ public class AblateCommandTests : IDisposable
     [Fact]
     public void UnknownPresetListsThePresets() =>
         AssertUserError(CliTests.Run("ablate", "quik", "--out", Path.Combine(_dir, "never")), "'quik' is not a preset grid", "quick", "seeds-paper", "iwae-protocol");
+
+    [Fact]
+    public void UnavailableDeviceIsAUserErrorBeforeAnythingIsWritten()
+    {
+        AssertUserError(CliTests.Run("ablate", "quick", "--device", "cuda", "--out", Path.Combine(_dir, "never")), "CUDA is not available");
+        Assert.False(Directory.Exists(Path.Combine(_dir, "never")));
+    }
 
     [Fact]
     public void MissingGridFileIsNamed() =>
@@ -89,9 +95,9 @@ public class AblateCommandTests : IDisposable
 
     private static ImageDataset Synthetic(int count, ulong seed)
     {
-        var g = new Generator(seed);
+        var g = new Random(unchecked((int)seed));   // seeded: the same images every run
         var pixels = new float[count * 64];
-        for (int i = 0; i < pixels.Length; i++) pixels[i] = g.NextFloat();
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = g.NextSingle();
         return new ImageDataset("synthetic", Split.Train, pixels, new byte[count], 8, 8);
     }
 

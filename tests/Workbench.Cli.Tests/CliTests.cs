@@ -55,6 +55,15 @@ public class CliTests : IDisposable
         AssertUserError(Run("train", flag, value, "--out", "/tmp/never"), expected);
 
     [Fact]
+    public void UnavailableDeviceIsAUserError()
+    {
+        // This build references libtorch for the CPU, so CUDA is never available to it.
+        AssertUserError(Run("train", "--device", "cuda", "--out", Path.Combine(_dir, "never")), "CUDA is not available", "--device cpu");
+        AssertUserError(Run("train", "--device", "tpu", "--out", Path.Combine(_dir, "never")), "device 'tpu'", "cpu, cuda or cuda:N");
+        Assert.False(Directory.Exists(Path.Combine(_dir, "never")));
+    }
+
+    [Fact]
     public void EvalOfAMissingRunDirectoryIsAUserError() =>
         AssertUserError(Run("eval", "/no/such/run"), "/no/such/run");
 

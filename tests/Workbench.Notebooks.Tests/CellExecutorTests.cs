@@ -73,12 +73,18 @@ public class CellExecutorTests(ExecutorFixture fixture) : IClassFixture<Executor
         var r = await Run("""
             var debuggable = (System.Diagnostics.DebuggableAttribute?)Attribute.GetCustomAttribute(
                 System.Reflection.Assembly.GetExecutingAssembly(), typeof(System.Diagnostics.DebuggableAttribute));
-            var usings = new object[] { new List<int>().Select(i => i).Count(), typeof(Tensor), typeof(Linear), typeof(VaeConfig),
-                typeof(MlpVae), typeof(Trainer), typeof(Figure), typeof(ActivationRegistry) };
+            var usings = new object[] { new List<int>().Select(i => i).Count(), typeof(Tensor), typeof(Generator), typeof(torch.optim.Optimizer),
+                typeof(Module<Tensor, Tensor>), zeros(2, 3).shape, float32, typeof(VaeConfig), typeof(MlpVae), typeof(Trainer), typeof(Figure),
+                typeof(ActivationRegistry), typeof(AtomicFile), typeof(TorchRuntime) };
             debuggable is null || !debuggable.IsJITOptimizerDisabled
             """);
         AssertOk(r);
         Assert.Equal("true", Plain(r));
+        // TorchSharp's namespace, and torch and torch.nn as using static (Tensor, zeros(...), Module<,> without a prefix).
+        Assert.Contains("TorchSharp", executor.Imports);
+        Assert.Contains("TorchSharp.torch", executor.Imports);
+        Assert.Contains("TorchSharp.torch.nn", executor.Imports);
+        Assert.DoesNotContain(executor.Imports, i => i.StartsWith("Workbench.Autograd", StringComparison.Ordinal));
         Assert.Contains("Workbench.Vae", executor.Imports);
         Assert.Contains("Workbench.Experiments.Charts", executor.Imports);
         // A listed namespace that no assembly defines is left out rather than breaking every cell.
@@ -92,8 +98,8 @@ public class CellExecutorTests(ExecutorFixture fixture) : IClassFixture<Executor
         var r = await Run("""
             using Workbench.Vae;
             var vaeModel = new MlpVae(new VaeConfig(Hidden: [32], LatentDim: 3), new Generator(7));
-            var posterior = vaeModel.Encode(Tensor.Zeros([5, 784]));
-            Console.WriteLine(string.Join("x", posterior.Mean.ShapeArray()));
+            var posterior = vaeModel.Encode(torch.zeros(5, 784));
+            Console.WriteLine(string.Join("x", posterior.Mean.shape));
             """);
         AssertOk(r);
         Assert.Equal("5x3\n", Assert.IsType<StreamOutput>(Assert.Single(r.Outputs)).Text);
@@ -229,10 +235,20 @@ public class CellExecutorTests(ExecutorFixture fixture) : IClassFixture<Executor
         Assert.Equal(2, r.ErrorLine);
         Assert.Contains("   at cell 20, line 3", r.Error!.Traceback);
 
-        var lib = await executor.ExecuteAsync(new CellRequest("var shapeA = Tensor.Zeros(2, 3);\nvar shapeB = shapeA.MatMul(Tensor.Zeros(2, 3));", CellNumber: 22));
+        // A TorchSharp failure (reading float32 values as double) points at the cell's line and shows the library frame it came from.
+        var lib = await executor.ExecuteAsync(new CellRequest("var shapeA = zeros(2, 3);\nvar valuesA = shapeA.data<double>().ToArray();", CellNumber: 22));
         Assert.Equal(CellStatus.RuntimeError, lib.Status);
         Assert.Equal(2, lib.ErrorLine);
-        Assert.Contains(lib.Error!.Traceback, l => l.StartsWith("   at Workbench.Autograd.", StringComparison.Ordinal));
+        Assert.Contains("   at cell 22, line 2: var valuesA = shapeA.data<double>().ToArray();", lib.Error!.Traceback);
+        Assert.Contains(lib.Error.Traceback, l => l.StartsWith("   at TorchSharp.", StringComparison.Ordinal));
+        Assert.Contains("Float32", lib.Error.EValue);
+        Assert.StartsWith("cell 22, line 2: ArgumentException: ", lib.Failure);
+
+        // A Workbench library failure likewise: the frame of the library method, then the cell line that called it.
+        var vae = await executor.ExecuteAsync(new CellRequest("var badConfig = new VaeConfig(LatentDim: 0);\nVae.Create(badConfig, new Generator(1));", CellNumber: 23));
+        Assert.Equal(CellStatus.RuntimeError, vae.Status);
+        Assert.Equal(2, vae.ErrorLine);
+        Assert.Contains(vae.Error!.Traceback, l => l.StartsWith("   at Workbench.Vae.", StringComparison.Ordinal));
     }
 
     [Fact]

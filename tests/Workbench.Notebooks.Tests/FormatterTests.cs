@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Workbench.Autograd;
+using TorchSharp;
 using Workbench.Experiments.Charts;
 using Workbench.Vae.Activations;
 using PngCodec = Workbench.Experiments.Charts.Png;
@@ -102,25 +102,48 @@ public class FormatterTests
     [Fact]
     public void TensorsGiveTheirTextAndATableForOneAndTwoDimensions()
     {
-        var matrix = Tensor.FromArray(new float[,] { { 1, 2, 3 }, { 4, 5, 6 } });
+        using var matrix = torch.tensor(new float[,] { { 1, 2, 3 }, { 4, 5, 6 } });
         var bundle = Formatter.Format(matrix);
-        Assert.Equal(matrix.ToString(), bundle.GetText(MimeBundle.PlainText));
+        Assert.Equal("tensor([1, 2, 3, 4, 5, 6], shape=[2, 3], dtype=float32)", bundle.GetText(MimeBundle.PlainText));
         var html = bundle.GetText(MimeBundle.Html)!;
-        Assert.Contains("shape [2, 3]", html);
+        Assert.Contains("shape [2, 3], float32", html);
         Assert.Equal(2, Count(html, "<tr>"));
         Assert.Equal(6, Count(html, "<td>"));
         Assert.Contains("<td>6</td>", html);
 
-        var vector = Formatter.Format(Tensor.FromArray(new double[] { 0.5, -1.25 }, 2));
+        using var doubles = torch.tensor(new double[] { 0.5, -1.25 });
+        var vector = Formatter.Format(doubles);
         Assert.Contains("<td>-1.25</td>", vector.GetText(MimeBundle.Html)!);
         Assert.Contains("float64", vector.GetText(MimeBundle.Html)!);
 
         // Long dimensions are cut in the middle: 100 columns show 20 and one gap.
-        var wide = Formatter.Format(Tensor.Zeros(1, 100)).GetText(MimeBundle.Html)!;
+        using var zeros = torch.zeros(1, 100);
+        var wide = Formatter.Format(zeros).GetText(MimeBundle.Html)!;
         Assert.Equal(21, Count(wide, "<td>"));
         Assert.Contains("&#8230;", wide);
 
-        Assert.False(Formatter.Format(Tensor.Zeros(2, 2, 2)).Contains(MimeBundle.Html));
+        // Both ways at once, with the values of the shown corners where they belong.
+        using var grid = torch.arange(10_000, torch.int64).reshape(100, 100);
+        var big = Formatter.Format(grid);
+        var bigHtml = big.GetText(MimeBundle.Html)!;
+        Assert.Equal(21, Count(bigHtml, "<tr>"));
+        Assert.Contains("<tr><td>0</td><td>1</td>", bigHtml);
+        Assert.Contains("<td>9998</td><td>9999</td></tr>", bigHtml);
+        Assert.Contains("&#8942;", bigHtml);
+        Assert.Equal("tensor([0, 1, 2, 3, 4, 5, 6, 7, ...], shape=[100, 100], dtype=int64)", big.GetText(MimeBundle.PlainText));
+
+        // A tensor that needs gradients says so; a 3-D one has text only.
+        using var leaf = torch.ones(2, requires_grad: true);
+        Assert.Equal("tensor([1, 1], shape=[2], dtype=float32, requires_grad=True)", Formatter.Format(leaf).GetText(MimeBundle.PlainText));
+        using var cube = torch.zeros(2, 2, 2);
+        Assert.False(Formatter.Format(cube).Contains(MimeBundle.Html));
+        Assert.Equal("tensor([], shape=[0], dtype=float32)", Formatter.Format(torch.zeros(0)).GetText(MimeBundle.PlainText));
+
+        // Formatting keeps none of its copies alive and leaves the tensor as it was.
+        Assert.Equal([100L, 100L], grid.shape);
+        var disposed = torch.zeros(3);
+        disposed.Dispose();
+        Assert.Equal("tensor (disposed)", Formatter.Format(disposed).GetText(MimeBundle.PlainText));
     }
 
     public sealed record Row(string Activation, double Elbo, int[] Hidden);

@@ -1,9 +1,10 @@
 using System.Diagnostics;
-using Workbench.Autograd;
+using TorchSharp;
 using Workbench.Experiments.Store;
 using Workbench.Vae;
 using Workbench.Vae.Activations;
 using Workbench.Vae.Objectives;
+using Workbench.Vae.Torch;
 using Workbench.Vae.Training;
 
 namespace Workbench.Experiments.Ablation;
@@ -67,20 +68,27 @@ public static class AblationRunner
     /// <summary>Runs this shard of the grid on the real data sets (fetched on first use), each loaded once per process.</summary>
     /// <param name="dataRoot">Data folder; null = $WORKBENCH_DATA or the checkout's data/.</param>
     /// <param name="log">Told about data fetching and loading.</param>
+    /// <param name="device">Train on this device ("cpu", "cuda", "cuda:N") instead of the grid's; see <see cref="TrainingOptions.Device"/>.</param>
     public static SweepSummary Run(AblationGrid grid, string storeDir, Shard shard, Action<AblationEvent>? progress = null,
-        CancellationToken cancellation = default, string? dataRoot = null, Action<string>? log = null) =>
+        CancellationToken cancellation = default, string? dataRoot = null, Action<string>? log = null, string? device = null) =>
         Run(grid, storeDir, shard, progress, cancellation,
-            dataset => TrainingData.Load(new TrainingOptions(Dataset: dataset), dataRoot, fetchIfMissing: true, log));
+            dataset => TrainingData.Load(new TrainingOptions(Dataset: dataset), dataRoot, fetchIfMissing: true, log), device);
 
     /// <summary>
     /// Runs this shard of the grid with data from <paramref name="loadDataset"/>: given a data set name, the full
     /// training and test sets (the runner applies each run's subsets). Called once per data set per call.
+    /// <paramref name="device"/>, when given, replaces every run's <see cref="TrainingOptions.Device"/>; the device is
+    /// where a run trains, not what it is, so it is not part of the run key (<see cref="RunKey"/>) and a sweep may be
+    /// resumed, or its shards trained, on other devices.
     /// </summary>
     public static SweepSummary Run(AblationGrid grid, string storeDir, Shard shard, Action<AblationEvent>? progress,
-        CancellationToken cancellation, Func<string, TrainingData> loadDataset)
+        CancellationToken cancellation, Func<string, TrainingData> loadDataset, string? device = null)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(loadDataset);
+        // Fails with one line (no libtorch, no CUDA) before the store is created or any data is loaded.
+        TorchRuntime.EnsureLoaded();
+        if (device is not null) TorchRuntime.Device(device);
         var store = new RunStore(storeDir).Create();
         var plan = Plan(grid, store, shard);
 
@@ -98,7 +106,9 @@ public static class AblationRunner
         for (int i = 0; i < plan.Pending.Count; i++)
         {
             cancellation.ThrowIfCancellationRequested();
-            var record = TrainOne(grid, store, plan.Pending[i], i + 1, plan.Pending.Count, data, progress, cancellation);
+            var run = plan.Pending[i];
+            if (device is not null) run = run with { Config = run.Config with { Training = run.Config.Training with { Device = device } } };
+            var record = TrainOne(grid, store, run, i + 1, plan.Pending.Count, data, progress, cancellation);
             store.Append(record, shard);
             trained.Add(record);
             progress?.Invoke(new AblationEvent(AblationEventKind.RunFinished, plan.Pending[i], i + 1, plan.Pending.Count, Record: record));
@@ -151,6 +161,8 @@ public static class AblationRunner
         }
         var runData = data.For(options);
         var result = trainer.Run(run.Config.Model, runData, options, folder, cancellation);
+        // The weights are in the checkpoint; free the native tensors now rather than when the GC gets to them (a sweep trains many).
+        using var trained = result.Model;
         if (result.Outcome == Outcome.Cancelled)
             throw new OperationCanceledException($"The sweep was cancelled during run {run.Key} ({run.Label}); it has no record and trains again on resume.",
                 cancellation);
@@ -188,12 +200,19 @@ public static class AblationRunner
     /// </summary>
     internal static double NegativeLogLikelihood(Vae model, TrainingData data, TrainingOptions options, EvaluationSettings evaluation)
     {
-        var images = TestEvaluator.For(data.Test, options).Images;
-        if (evaluation.NllSubset is int n && n < images.Shape[0]) images = images.Slice(0, n);
-        model.Eval();
-        var nll = Iwae.NegativeLogLikelihood(images, model.Encode, model.Decode,
-            new Generator(TestEvaluator.EvalSeed(options.Seed) + 2), evaluation.NllSamples);
-        return nll.Mean().Item();
+        // The test images, the generator's draws and every intermediate are freed when this returns.
+        using var scope = torch.NewDisposeScope();
+        using var _ = torch.no_grad();
+        // The evaluator's images live outside every dispose scope (they are kept for a run's lifetime): free them here.
+        using var all = TestEvaluator.For(data.Test, options).Images;                    // [N, D]
+        var images = all;
+        if (evaluation.NllSubset is int n && n < images.shape[0]) images = images.narrow(0, 0, n);
+        // Where the model's weights are (the training device; cpu after a reload).
+        images = images.to(model.parameters().First().device);
+        model.eval();
+        using var generator = new torch.Generator(TestEvaluator.EvalSeed(options.Seed) + 2);
+        var nll = Iwae.NegativeLogLikelihood(images, model.Encode, model.Decode, generator, evaluation.NllSamples);   // [N] float64
+        return nll.mean().item<double>();
     }
 
     /// <summary>
@@ -204,7 +223,8 @@ public static class AblationRunner
     public static Dictionary<string, double[]> ActivationParameters(Vae model)
     {
         var result = new Dictionary<string, double[]>(StringComparer.Ordinal);
-        foreach (var (path, module) in model.NamedModules())
+        using var _ = torch.no_grad();
+        foreach (var (path, module) in model.named_modules())
         {
             if (!model.IsActivation(module)) continue;
             if (module is AdaptiveActivation adaptive)
@@ -212,9 +232,8 @@ public static class AblationRunner
                 result[$"{path}.weights"] = adaptive.Weights;
                 continue;
             }
-            using var _ = Tensor.NoGrad();
-            foreach (var (name, parameter) in module.NamedParameters())
-                result[$"{path}.{name}"] = parameter.ToDoubleArray();
+            foreach (var (name, parameter) in module.named_parameters())
+                result[$"{path}.{name}"] = TensorValues.Doubles(parameter);
         }
         return result;
     }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Workbench.Vae;
 using Workbench.Vae.Activations;
 using Workbench.Vae.Training;
@@ -55,15 +56,28 @@ public static class RunKey
 
     /// <summary>
     /// {"model":...,"training":...,"evaluation":...} on one line: the model's <see cref="VaeConfig.CanonicalJson"/>,
-    /// the training options and the evaluation settings serialised with the config options (camelCase, enums as
-    /// strings, doubles in their shortest round-trip form), nothing indented.
+    /// the training options (<see cref="TrainingJson"/>) and the evaluation settings serialised with the config
+    /// options (camelCase, enums as strings, doubles in their shortest round-trip form), nothing indented.
     /// </summary>
     public static string CanonicalJson(RunConfig config, EvaluationSettings evaluation)
     {
         var resolved = Resolve(config);
         return "{\"model\":" + resolved.Model.CanonicalJson()
-            + ",\"training\":" + JsonSerializer.Serialize(resolved.Training, Canonical)
+            + ",\"training\":" + TrainingJson(resolved.Training)
             + ",\"evaluation\":" + JsonSerializer.Serialize(evaluation.Resolved(), Canonical) + "}";
+    }
+
+    /// <summary>
+    /// The training options on one line without <see cref="TrainingOptions.Device"/>: the device says where a run
+    /// trains, not what it is, so a sweep resumed or sharded on another device (and every key written before the
+    /// option existed) keeps its keys.
+    /// </summary>
+    public static string TrainingJson(TrainingOptions training)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        var node = JsonSerializer.SerializeToNode(training, Canonical)!.AsObject();
+        node.Remove("device");
+        return node.ToJsonString(Canonical);
     }
 
     /// <summary>The key: 16 lower-case hex digits (64 bits of SHA-256; a collision within a grid is not a practical concern).</summary>

@@ -1,4 +1,4 @@
-using Workbench.Autograd.Serialization;
+using Workbench.Vae.IO;
 using System.ComponentModel;
 using System.Formats.Tar;
 using System.IO.Compression;

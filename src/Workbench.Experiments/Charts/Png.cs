@@ -1,4 +1,4 @@
-using Workbench.Autograd.Serialization;
+using Workbench.Vae.IO;
 using System.Buffers.Binary;
 using System.IO.Compression;
 

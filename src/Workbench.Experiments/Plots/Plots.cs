@@ -1,5 +1,5 @@
 using System.Globalization;
-using Workbench.Autograd;
+using TorchSharp;
 using Workbench.Experiments.Charts;
 using Workbench.Experiments.Statistics;
 using Workbench.Experiments.Store;
@@ -30,7 +30,7 @@ public static class Plots
 
     /// <summary>
     /// f(x) and f'(x) of registered activations over [<paramref name="min"/>, <paramref name="max"/>] in two
-    /// panels. Derivatives come from the autograd engine (x.RequiresGrad_(), f(x).Sum().Backward(), x.Grad), so
+    /// panels. Derivatives come from libtorch's autograd (requires_grad input, f(x).sum().backward(), x.grad), so
     /// they are exactly what training back-propagates, including the conventions at kinks (relu'(0) = 0).
     /// Learnable activations are drawn at their initial parameters. Two traces per activation: f in panel 1
     /// (with a legend entry) then f' in panel 2, in the order given.
@@ -68,15 +68,19 @@ public static class Plots
         if (spec.WidthFactor != 1)
             throw new ArgumentException(
                 $"Plots: '{activation}' maps {spec.WidthFactor} inputs to one output, so it has no curve f(x); leave it out of activation plots.", nameof(activation));
-        var module = spec.Create(new Generator(0));
+        using var scope = torch.NewDisposeScope();
+        // The derivative needs autograd even when the caller (a notebook cell, say) sits inside torch.no_grad().
+        using var grad = torch.enable_grad();
+        using var module = ActivationRegistry.Create(activation);
         // Parameter-free activations run in float64; learnable ones in their parameters' precision (ops need one dtype).
-        var dtype = module.Parameters().FirstOrDefault()?.DType ?? DType.Float64;
-        var x = (dtype == DType.Float64 ? Tensor.FromArray((double[])xs.Clone(), 1, xs.Length) : Tensor.FromArray(xs.Select(v => (float)v).ToArray(), 1, xs.Length))
-            .RequiresGrad_();
-        var y = module.Call(x);
-        y.Sum().Backward();
-        var grad = x.Grad ?? throw new InvalidOperationException($"Plots: the autograd engine produced no gradient for '{activation}'.");
-        return (y.ToDoubleArray(), grad.ToDoubleArray());
+        var dtype = module.parameters().FirstOrDefault()?.dtype ?? torch.float64;
+        // Converted first, then marked: a leaf of the activation's dtype, so autograd fills its .grad.
+        var x = torch.tensor(xs, [1, xs.Length]).to(dtype).requires_grad_();           // [1, points]
+        var y = module.call(x);                                                          // [1, points]
+        // d(sum f(x_i))/dx_j = f'(x_j): one backward pass gives every point's derivative.
+        y.sum().backward();
+        var dy = x.grad ?? throw new InvalidOperationException($"Plots: autograd produced no gradient for '{activation}'.");
+        return (TensorValues.Doubles(y), TensorValues.Doubles(dy));
     }
 
     // ---------------------------------------------------------------- training curves
@@ -270,18 +274,18 @@ public static class Plots
     /// Posterior means [N, latent >= 2] on dims (<paramref name="dimX"/>, <paramref name="dimY"/>), one marker
     /// trace per label (ascending), so the legend reads as the classes.
     /// </summary>
-    public static Figure LatentScatter(Tensor means, IReadOnlyList<int> labels, int dimX = 0, int dimY = 1)
+    public static Figure LatentScatter(torch.Tensor means, IReadOnlyList<int> labels, int dimX = 0, int dimY = 1)
     {
         ArgumentNullException.ThrowIfNull(means);
         ArgumentNullException.ThrowIfNull(labels);
-        if (means.Rank != 2 || means.Shape[1] < 2)
-            throw new ArgumentException($"Plots.LatentScatter: means must be [N, latent >= 2], got [{string.Join(", ", means.ShapeArray())}].", nameof(means));
-        int n = means.Shape[0], latent = means.Shape[1];
+        if (means.dim() != 2 || means.shape[1] < 2)
+            throw new ArgumentException($"Plots.LatentScatter: means must be [N, latent >= 2], got {TensorValues.Shape(means)}.", nameof(means));
+        int n = (int)means.shape[0], latent = (int)means.shape[1];
         if (labels.Count != n)
             throw new ArgumentException($"Plots.LatentScatter: {labels.Count} labels for {n} points; give one label per row of means.", nameof(labels));
         if (dimX == dimY || (uint)dimX >= (uint)latent || (uint)dimY >= (uint)latent)
             throw new ArgumentOutOfRangeException(nameof(dimX), (dimX, dimY), $"Plots.LatentScatter: dims ({dimX}, {dimY}) must be two different dims below {latent}.");
-        var z = means.ToDoubleArray();
+        var z = TensorValues.Doubles(means);   // [N * latent], row-major
         var fig = new Figure().WithTitle("Latent space: posterior means coloured by label")
             .WithAxes($"z[{dimX}]", $"z[{dimY}]").WithSize(650, 600);
         var classes = labels.Distinct().Order().ToList();
@@ -301,7 +305,7 @@ public static class Plots
     }
 
     /// <summary>Posterior means coloured by byte labels (as <c>ImageDataset.Labels</c>).</summary>
-    public static Figure LatentScatter(Tensor means, byte[] labels, int dimX = 0, int dimY = 1)
+    public static Figure LatentScatter(torch.Tensor means, byte[] labels, int dimX = 0, int dimY = 1)
     {
         ArgumentNullException.ThrowIfNull(labels);
         return LatentScatter(means, labels.Select(b => (int)b).ToArray(), dimX, dimY);
@@ -311,7 +315,7 @@ public static class Plots
     /// Images [N, height * width] with grey values in [0, 1] (e.g. reconstructions or samples) tiled into one
     /// PNG by <see cref="Charts.ImageGrid"/> and shown as an image trace with hidden axes.
     /// </summary>
-    public static Figure ImageGrid(Tensor pixels, int columns = 10, int height = 28, int width = 28, string? title = null, int scale = 2, int padding = 2)
+    public static Figure ImageGrid(torch.Tensor pixels, int columns = 10, int height = 28, int width = 28, string? title = null, int scale = 2, int padding = 2)
     {
         var (png, w, h) = GridPng(pixels, columns, height, width, scale, padding, "Plots.ImageGrid");
         var fig = new Figure().Add(Image.FromPng(png, title)).WithTitle(title);
@@ -325,13 +329,13 @@ public static class Plots
     /// The 2-D latent manifold (Kingma and Welling 2014, fig. 4) from decoded grid points [steps², D] as made by
     /// <c>Inspect.LatentGrid</c>: a steps x steps image without padding, rows top to bottom.
     /// </summary>
-    public static Figure LatentManifold(Tensor pixels, int steps, int height = 28, int width = 28, int scale = 1)
+    public static Figure LatentManifold(torch.Tensor pixels, int steps, int height = 28, int width = 28, int scale = 1)
     {
         ArgumentNullException.ThrowIfNull(pixels);
         if (steps < 2) throw new ArgumentOutOfRangeException(nameof(steps), steps, "Plots.LatentManifold: need at least 2 steps per side.");
-        if (pixels.Rank != 2 || pixels.Shape[0] != steps * steps)
+        if (pixels.dim() != 2 || pixels.shape[0] != steps * steps)
             throw new ArgumentException(
-                $"Plots.LatentManifold: pixels must be [steps², D] = [{steps * steps}, D] for {steps} steps, got [{string.Join(", ", pixels.ShapeArray())}].", nameof(pixels));
+                $"Plots.LatentManifold: pixels must be [steps², D] = [{steps * steps}, D] for {steps} steps, got {TensorValues.Shape(pixels)}.", nameof(pixels));
         var (png, w, h) = GridPng(pixels, steps, height, width, scale, 0, "Plots.LatentManifold");
         var fig = new Figure().Add(Image.FromPng(png, "manifold")).WithTitle("2-D latent manifold");
         fig.Layout.XAxis.Hidden();
@@ -340,15 +344,15 @@ public static class Plots
         return fig.WithSize(Math.Max(w + 20, 200), h + 60);
     }
 
-    private static (byte[] Png, int Width, int Height) GridPng(Tensor pixels, int columns, int height, int width, int scale, int padding, string where)
+    private static (byte[] Png, int Width, int Height) GridPng(torch.Tensor pixels, int columns, int height, int width, int scale, int padding, string where)
     {
         ArgumentNullException.ThrowIfNull(pixels);
-        if (pixels.Rank != 2 || pixels.Shape[1] != height * width)
+        if (pixels.dim() != 2 || pixels.shape[1] != height * width)
             throw new ArgumentException(
-                $"{where}: pixels must be [N, {height * width}] for {height} x {width} images, got [{string.Join(", ", pixels.ShapeArray())}].", nameof(pixels));
-        int count = pixels.Shape[0];
+                $"{where}: pixels must be [N, {height * width}] for {height} x {width} images, got {TensorValues.Shape(pixels)}.", nameof(pixels));
+        int count = (int)pixels.shape[0];
         var (w, h) = Charts.ImageGrid.Size(count, height, width, columns, padding, scale);
-        var png = Charts.ImageGrid.Png(pixels.ToArray(), count, height, width, columns, padding, scale);
+        var png = Charts.ImageGrid.Png(TensorValues.Floats(pixels), count, height, width, columns, padding, scale);   // [N * H * W]
         return (png, w, h);
     }
 

@@ -1,4 +1,3 @@
-using Workbench.Autograd;
 
 namespace Workbench.Experiments.Statistics;
 
@@ -100,7 +99,10 @@ public readonly record struct Estimate(int N, double Mean, double StdDev, double
     }
 }
 
-/// <summary>Percentile bootstrap (Efron and Tibshirani 1993, ch. 13) of a mean, with an explicit generator.</summary>
+/// <summary>
+/// Percentile bootstrap (Efron and Tibshirani 1993, ch. 13) of a mean, with an explicit, seeded
+/// <see cref="Random"/> (<c>new Random(seed)</c>: the same seed gives the same draws in every process).
+/// </summary>
 public static class Bootstrap
 {
     /// <summary>Resamples used unless told otherwise.</summary>
@@ -109,9 +111,10 @@ public static class Bootstrap
     /// <summary>
     /// The percentile bootstrap interval of the mean: <paramref name="resamples"/> times, draw n values with
     /// replacement and take their mean; the interval runs between the (1 - level)/2 and (1 + level)/2
-    /// percentiles of those means. The same generator state gives the same interval, bit for bit.
+    /// percentiles of those means. The same generator state gives the same interval, bit for bit, so pass a
+    /// seeded <c>new Random(seed)</c>, never <see cref="Random.Shared"/>.
     /// </summary>
-    public static (double Low, double High) MeanInterval(ReadOnlySpan<double> values, Generator generator,
+    public static (double Low, double High) MeanInterval(ReadOnlySpan<double> values, Random generator,
         int resamples = DefaultResamples, double level = 0.95)
     {
         ArgumentNullException.ThrowIfNull(generator);
@@ -127,7 +130,7 @@ public static class Bootstrap
         for (int b = 0; b < resamples; b++)
         {
             double sum = 0;
-            for (int i = 0; i < n; i++) sum += values[generator.NextInt(n)];
+            for (int i = 0; i < n; i++) sum += values[generator.Next(n)];
             means[b] = sum / n;
         }
         Array.Sort(means);

@@ -1,5 +1,5 @@
-using Workbench.Autograd;
 using Workbench.Experiments.Store;
+using Workbench.Vae.Training;
 
 namespace Workbench.Experiments.Statistics;
 
@@ -21,9 +21,9 @@ public sealed record PairedTest(int Pairs, double MeanDifference, Estimate Diffe
 {
     /// <summary>
     /// The paired test of <paramref name="candidate"/> against <paramref name="baseline"/> (same length, pair i
-    /// in position i). The bootstrap draws from <paramref name="generator"/>.
+    /// in position i). The bootstrap draws from <paramref name="generator"/> (a seeded <c>new Random(seed)</c>).
     /// </summary>
-    public static PairedTest Of(ReadOnlySpan<double> candidate, ReadOnlySpan<double> baseline, Generator generator,
+    public static PairedTest Of(ReadOnlySpan<double> candidate, ReadOnlySpan<double> baseline, Random generator,
         int resamples = Bootstrap.DefaultResamples, double level = 0.95)
     {
         ArgumentNullException.ThrowIfNull(generator);
@@ -104,7 +104,7 @@ public static class PairedComparison
                     }
                     else unmatched++;
                 }
-                var generator = new Generator(Mix(seed, group.Key.Label + "\u0000" + candidates.Key));
+                var generator = new Random(Mix(seed, group.Key.Label + "\u0000" + candidates.Key));
                 var test = a.Count == 0 ? null : PairedTest.Of(a.ToArray(), b.ToArray(), generator, resamples, level);
                 result.Add(new Comparison(group.Key, candidates.Key, baseline, metric, test, unmatched, seeds));
             }
@@ -112,8 +112,12 @@ public static class PairedComparison
         return result;
     }
 
-    /// <summary>The seed mixed with a 64-bit FNV-1a hash of the text: stable across processes and platforms.</summary>
-    private static ulong Mix(ulong seed, string text)
+    /// <summary>
+    /// The seed mixed with a 64-bit FNV-1a hash of the text, turned into the int seed <see cref="Random(int)"/> takes
+    /// by <see cref="Seeds.ToInt32"/> (every bit of both counts): stable across processes and platforms, because a
+    /// seeded Random keeps its documented legacy algorithm.
+    /// </summary>
+    internal static int Mix(ulong seed, string text)
     {
         ulong h = 0xCBF29CE484222325UL;
         foreach (char c in text)
@@ -121,7 +125,7 @@ public static class PairedComparison
             h ^= c;
             h *= 0x100000001B3UL;
         }
-        return seed ^ h;
+        return Seeds.ToInt32(seed ^ h);
     }
 }
 

@@ -90,9 +90,7 @@ public static class RunAxes
     /// ("same everything but activation"), seed included.
     /// </summary>
     public static string PairingKey(RunConfig config) =>
-        (config.Model with { Activation = "" }).CanonicalJson() + "|" + JsonSerializer.Serialize(config.Training, CompactOptions);
-
-    private static readonly JsonSerializerOptions CompactOptions = new(VaeConfig.JsonOptions) { WriteIndented = false };
+        (config.Model with { Activation = "" }).CanonicalJson() + "|" + Ablation.RunKey.TrainingJson(config.Training);
 
     /// <summary>True when two activation names denote the same registered activation (an alias and its target, e.g. swish and silu).</summary>
     public static bool SameActivation(string a, string b) =>

@@ -1,5 +1,3 @@
-using Workbench.Autograd;
-
 namespace Workbench.Experiments.Statistics;
 
 /// <summary>log Γ(x) for x &gt; 0: what the Beta function and the Student-t density are built from.</summary>

@@ -1,4 +1,3 @@
-using Workbench.Autograd;
 using Workbench.Vae.Evaluation;
 
 namespace Workbench.Experiments.Statistics;

@@ -1,4 +1,4 @@
-using Workbench.Autograd.Serialization;
+using Workbench.Vae.IO;
 using System.Globalization;
 using System.Text.Json;
 using Workbench.Experiments.Ablation;

@@ -9,7 +9,8 @@ namespace Workbench.Notebooks.Kernel;
 /// <summary>
 /// Completion and inspection from what the notebook holds at run time, without a semantic model: the
 /// variables cells defined (<see cref="CellExecutor.Variables"/>), the public types of the namespaces every
-/// cell imports, C# keywords, and, after <c>Name.</c>, the public members of a variable's run-time type or of
+/// cell imports, the nested types and static members of statically imported types (<c>Tensor</c>, <c>randn</c>
+/// from <c>TorchSharp.torch</c>), C# keywords, and, after <c>Name.</c>, the public members of a variable's run-time type or of
 /// a type (static members) found by reflection. Chains such as <c>model.Encoder.</c> follow property and
 /// field types.
 /// </summary>
@@ -30,6 +31,7 @@ internal sealed class CodeCompletion(CellExecutor executor)
     private static readonly string[] GlobalMembers = ["display", "NotebookDirectory", "CancellationToken"];
 
     private Dictionary<string, Type>? typesByName;
+    private Dictionary<string, string>? staticImports;
     private int assembliesIndexed;
 
     /// <summary>Completions for the identifier (or member access) that ends at <paramref name="cursor"/>.</summary>
@@ -56,6 +58,7 @@ internal sealed class CodeCompletion(CellExecutor executor)
             foreach (var name in executor.Variables.Keys) found.TryAdd(name, "variable");
             foreach (var name in GlobalMembers) found.TryAdd(name, "function");
             foreach (var name in Types().Keys) found.TryAdd(name, "class");
+            foreach (var (name, kind) in StaticImports()) found.TryAdd(name, kind);
             foreach (var name in Keywords) found.TryAdd(name, "keyword");
         }
         var matches = found.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).ToList();
@@ -118,7 +121,7 @@ internal sealed class CodeCompletion(CellExecutor executor)
         }
         else
         {
-            // The longest prefix of the chain that names a type: "Tensor", "Workbench.Autograd.Tensor", "System.Math".
+            // The longest prefix of the chain that names a type: "Tensor", "torch.nn", "TorchSharp.torch.Tensor", "System.Math".
             Type? type = null;
             next = 0;
             for (int i = chain.Count; i >= 1 && type is null; i--)
@@ -231,11 +234,21 @@ internal sealed class CodeCompletion(CellExecutor executor)
 
     // ---- types visible in cells ----
 
-    /// <summary>Public types of the imported namespaces by simple name (generic arity dropped).</summary>
+    /// <summary>
+    /// Public types visible by simple name (generic arity dropped): those of the imported namespaces, and the nested
+    /// types of statically imported types (<c>Tensor</c> and <c>Generator</c> from <c>TorchSharp.torch</c>).
+    /// </summary>
     private Dictionary<string, Type> Types()
     {
         IndexTypes();
         return typesByName!;
+    }
+
+    /// <summary>Static members of statically imported types by name, with their kind (<c>randn</c>, <c>no_grad</c>, <c>float32</c>).</summary>
+    private Dictionary<string, string> StaticImports()
+    {
+        IndexTypes();
+        return staticImports!;
     }
 
     private void IndexTypes()
@@ -244,17 +257,32 @@ internal sealed class CodeCompletion(CellExecutor executor)
         if (typesByName is not null && assemblies.Length == assembliesIndexed) return;
         var imports = new HashSet<string>(executor.Imports, StringComparer.Ordinal);
         var result = new Dictionary<string, Type>(StringComparer.Ordinal);
+        var importedTypes = new List<Type>();
         foreach (var t in AllTypes())
+        {
             if (t.Namespace is { } ns && imports.Contains(ns) && !t.IsNested)
                 result.TryAdd(CleanName(t.Name), t);
+            // An import that names a type is a using static (Roslyn treats it so): "TorchSharp.torch", "TorchSharp.torch.nn".
+            if (!t.IsGenericType && t.FullName is { } full && imports.Contains(full.Replace('+', '.')))
+                importedTypes.Add(t);
+        }
+        var members = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var t in importedTypes)
+        {
+            foreach (var nested in t.GetNestedTypes(BindingFlags.Public))
+                result.TryAdd(CleanName(nested.Name), nested);
+            foreach (var m in Members(t, staticOnly: true))
+                if (m is not EventInfo) members.TryAdd(m.Name, Kind(m));
+        }
         typesByName = result;
+        staticImports = members;
         assembliesIndexed = assemblies.Length;
     }
 
     private static IEnumerable<Type> AllTypes()
     {
         var seen = new HashSet<Assembly>();
-        foreach (var a in CellExecutor.WorkbenchAssemblies().Concat(AppDomain.CurrentDomain.GetAssemblies()))
+        foreach (var a in CellExecutor.WorkbenchAssemblies().Concat(CellExecutor.TorchAssemblies()).Concat(AppDomain.CurrentDomain.GetAssemblies()))
         {
             if (a.IsDynamic || !seen.Add(a)) continue;
             Type?[] types;
@@ -271,7 +299,7 @@ internal sealed class CodeCompletion(CellExecutor executor)
     private static Type? FindType(string fullName)
     {
         foreach (var t in AllTypes())
-            if (t.FullName == fullName || (t.FullName is { } f && f.Contains('`') && f[..f.IndexOf('`')] == fullName)) return t;
+            if (t.FullName?.Replace('+', '.') is { } f && (f == fullName || (f.Contains('`') && f[..f.IndexOf('`')] == fullName))) return t;
         return null;
     }
 

@@ -39,7 +39,7 @@ public sealed class NotebookKernelBackend : IKernelBackend, IAsyncDisposable
     public KernelLanguageInfo LanguageInfo { get; }
 
     public string Banner =>
-        $"Workbench C# {LanguageInfo.Version}: tensors, autograd and VAEs in a notebook.\n" +
+        $"Workbench C# {LanguageInfo.Version}: TorchSharp tensors, autograd and VAEs in a notebook.\n" +
         "Cells are C# script; the last expression without a semicolon is the cell's value; display(x) shows a value " +
         "and returns a handle whose Update(y) replaces it.";
 

@@ -1,12 +1,14 @@
 using System.Collections;
-using Workbench.Autograd;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Workbench.Vae.Data;
 
 /// <summary>
 /// One mini-batch. Its tensor and label memory live in buffers the <see cref="Batches"/> object reuses for
-/// every batch, so a batch is valid only until the enumeration moves to the next one: copy (<c>Clone()</c>,
-/// <c>ToArray()</c>) anything you want to keep.
+/// every batch, so a batch is valid only until the enumeration moves to the next one: copy (<c>clone()</c>,
+/// <c>ToArray()</c>) anything you want to keep. The images tensor belongs to the <see cref="Batches"/> object (it is in
+/// no dispose scope): do not dispose it.
 /// </summary>
 public readonly struct Batch
 {
@@ -18,7 +20,7 @@ public readonly struct Batch
         Number = number;
     }
 
-    /// <summary>Pixels, float32 [Size, Dim]; valid until the next batch.</summary>
+    /// <summary>Pixels, float32 [Size, Dim] on the CPU; valid until the next batch.</summary>
     public Tensor Images { get; }
 
     /// <summary>Label of each row; valid until the next batch.</summary>
@@ -41,21 +43,22 @@ public readonly struct Batch
 /// therefore valid only until the next one. The same seed gives the same batches, bit for bit.
 /// </summary>
 /// <remarks>
-/// The generator is consumed in a fixed order: the static-sample draws (once, at construction), then per epoch
-/// the shuffle, then per batch the dynamic-binarisation draws. Starting a new epoch while an old enumeration
+/// The generator is consumed in a fixed order: the static-sample draws (once, at construction: one torch.bernoulli
+/// over the whole [Count, Dim] block), then per epoch the shuffle (torch.randperm), then per batch the
+/// dynamic-binarisation draws (torch.bernoulli over the batch's grey levels). Starting a new epoch while an old enumeration
 /// is still running invalidates the old one (it throws), because both would write into the same buffer.
 /// </remarks>
 public sealed class Batches : IEnumerable<Batch>
 {
     private readonly ImageDataset _dataset;
-    private readonly Generator? _generator;
+    private readonly torch.Generator? _generator;
     private readonly int[] _order;             // [Count] row order of the current epoch
-    private readonly float[] _buffer;          // [BatchSize, Dim], reused for every batch
     private readonly byte[] _labels;           // [BatchSize], reused for every batch
-    private readonly Tensor _full;             // wraps _buffer as [BatchSize, Dim]
+    private readonly Tensor _full;             // [BatchSize, Dim] float32, reused for every batch; held outside any dispose scope
     private readonly Tensor? _partial;         // first rows of _full for the last partial batch
     private readonly ulong[]? _sampleMask;     // StaticSample: one bit per pixel of the data set, drawn once
     private readonly int _lastSize;
+    private readonly int _rows;                // rows of _full (Tensor.shape allocates, so it is kept here)
 
     /// <summary>Prepares batching; for <see cref="Binarization.StaticSample"/> this draws the fixed sample now.</summary>
     /// <param name="dataset">Images to serve.</param>
@@ -64,7 +67,7 @@ public sealed class Batches : IEnumerable<Batch>
     /// <param name="generator">Source of every random draw; needed when shuffling or sampling, may be null otherwise.</param>
     /// <param name="binarization">How to binarise served pixels.</param>
     /// <param name="dropLast">Skip the last batch when it would be smaller than <paramref name="batchSize"/>.</param>
-    public Batches(ImageDataset dataset, int batchSize, bool shuffle, Generator? generator,
+    public Batches(ImageDataset dataset, int batchSize, bool shuffle, torch.Generator? generator,
         Binarization binarization = Binarization.None, bool dropLast = false)
     {
         ArgumentNullException.ThrowIfNull(dataset);
@@ -73,7 +76,7 @@ public sealed class Batches : IEnumerable<Batch>
         bool random = shuffle || binarization is Binarization.StaticSample or Binarization.Dynamic;
         if (random && generator is null)
             throw new ArgumentNullException(nameof(generator),
-                $"Batches with shuffle={shuffle} and binarization={binarization} draw random numbers; pass a Generator (e.g. new Generator(seed)).");
+                $"Batches with shuffle={shuffle} and binarization={binarization} draw random numbers; pass a Generator (e.g. new torch.Generator(seed)).");
         if (!Enum.IsDefined(binarization))
             throw new ArgumentOutOfRangeException(nameof(binarization), binarization, "Unknown binarisation mode.");
 
@@ -95,18 +98,18 @@ public sealed class Batches : IEnumerable<Batch>
         _order = new int[dataset.Count];
         for (int i = 0; i < _order.Length; i++) _order[i] = i;
         int rows = Math.Min(batchSize, Math.Max(dataset.Count, 1));
-        _buffer = new float[rows * dataset.Dim];
+        _rows = rows;
         _labels = new byte[rows];
-        _full = Tensor.Wrap(_buffer, rows, dataset.Dim);
-        if (_lastSize > 0 && _lastSize < rows) _partial = _full.Slice(0, _lastSize);
+        _full = torch.zeros(rows, dataset.Dim, dtype: ScalarType.Float32).DetachFromDisposeScope();
+        if (_lastSize > 0 && _lastSize < rows) _partial = _full.narrow(0, 0, _lastSize).DetachFromDisposeScope();
 
         if (binarization == Binarization.StaticSample)
         {
             // One bit per pixel instead of a float copy: 1/32 of the block's memory.
-            var p = dataset.Pixels;
-            _sampleMask = new ulong[(p.Length + 63) / 64];
-            for (int i = 0; i < p.Length; i++)
-                if (generator!.NextFloat() < p[i]) _sampleMask[i >> 6] |= 1UL << (i & 63);
+            var sample = Binarizer.Sample(dataset.Block, dataset.Count, dataset.Dim, generator!);
+            _sampleMask = new ulong[(sample.Length + 63) / 64];
+            for (int i = 0; i < sample.Length; i++)
+                if (sample[i] != 0f) _sampleMask[i >> 6] |= 1UL << (i & 63);
         }
     }
 
@@ -135,7 +138,7 @@ public sealed class Batches : IEnumerable<Batch>
     public Enumerator GetEnumerator()
     {
         Epoch++;
-        if (Shuffle) _generator!.Permutation(_order);
+        if (Shuffle) Binarizer.Permutation(_order, _generator!);
         return new Enumerator(this, Epoch);
     }
 
@@ -151,7 +154,7 @@ public sealed class Batches : IEnumerable<Batch>
         int size = Math.Min(BatchSize, _dataset.Count - start);
         var block = _dataset.Block;
         var labels = _dataset.Labels;
-        var buffer = _buffer.AsSpan();
+        var buffer = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(_full.bytes);   // the tensor's own CPU memory, [rows * Dim]
         for (int r = 0; r < size; r++)
         {
             int row = _order[start + r];
@@ -169,12 +172,18 @@ public sealed class Batches : IEnumerable<Batch>
                     ExpandBits(_sampleMask!, row * dim, dst);
                     break;
                 default:
-                    Binarizer.Sample(src, dst, _generator!);
+                    src.CopyTo(dst);   // grey levels; sampled for the whole batch below
                     break;
             }
             _labels[r] = labels[row];
         }
-        var images = size == _full.Size(0) ? _full : _partial!;
+        var images = size == _rows ? _full : _partial!;
+        if (Binarization == Binarization.Dynamic)
+        {
+            using var _ = torch.no_grad();
+            using var sample = torch.bernoulli(images, _generator);   // [size, Dim], one fresh draw per pixel
+            images.copy_(sample);
+        }
         return new Batch(images, _labels.AsMemory(0, size), _order.AsMemory(start, size), number);
     }
 

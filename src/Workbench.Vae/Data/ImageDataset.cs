@@ -1,4 +1,5 @@
-using Workbench.Autograd;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Workbench.Vae.Data;
 
@@ -47,10 +48,10 @@ public sealed class ImageDataset
     public ReadOnlySpan<int> SourceIndices => _sourceIndices;
 
     /// <summary>
-    /// The whole block as a float32 tensor [Count, Dim] sharing this data set's storage (no copy); for
-    /// evaluating a model on a full split. Treat it as read-only: writing into it changes the data set.
+    /// The whole block as a float32 tensor [Count, Dim] (a copy made on first use and kept, outside any dispose
+    /// scope); for evaluating a model on a full split. Do not dispose it; writing into it does not change the pixels.
     /// </summary>
-    public Tensor Images => _images ??= Tensor.Wrap(_pixels, Count, Dim);
+    public Tensor Images => _images ??= torch.tensor(_pixels, [Count, Dim], ScalarType.Float32).DetachFromDisposeScope();
 
     /// <summary>
     /// Wraps an existing block (no copy: the data set takes ownership of <paramref name="pixels"/> and <paramref name="labels"/>).
@@ -195,7 +196,7 @@ public sealed class ImageDataset
             throw new ArgumentOutOfRangeException(nameof(count),
                 $"A validation split of {count} images from '{Describe()}' is impossible; ask for 1..{Count - 1} images.");
         var order = new int[Count];
-        new Generator(seed).Permutation(order);
+        Binarizer.Permutation(order, new torch.Generator(seed));
         var validation = order.AsSpan(0, count).ToArray();
         var train = order.AsSpan(count).ToArray();
         Array.Sort(validation);
@@ -220,7 +221,7 @@ public sealed class ImageDataset
         else
         {
             var order = new int[Count];
-            new Generator(seed.Value).Permutation(order);
+            Binarizer.Permutation(order, new torch.Generator(seed.Value));
             rows = order.AsSpan(0, count).ToArray();
             Array.Sort(rows);
         }
@@ -229,10 +230,10 @@ public sealed class ImageDataset
 
     /// <summary>
     /// A binarised copy for the static modes. <see cref="Binarization.StaticSample"/> draws one Bernoulli sample
-    /// per pixel from <paramref name="generator"/>, in row-major order over the whole block (the same draws
-    /// <see cref="Batches"/> makes for that mode). <see cref="Binarization.None"/> returns this data set.
+    /// per pixel from <paramref name="generator"/>, one torch.bernoulli over the whole [Count, Dim] block (the same
+    /// draws <see cref="Batches"/> makes for that mode). <see cref="Binarization.None"/> returns this data set.
     /// </summary>
-    public ImageDataset Binarize(Binarization mode, Generator? generator = null)
+    public ImageDataset Binarize(Binarization mode, torch.Generator? generator = null)
     {
         if (Binarization != Binarization.None && mode != Binarization.None)
             throw new InvalidOperationException($"'{Describe()}' is already binarised; binarise the grey-level data set instead.");
@@ -250,9 +251,8 @@ public sealed class ImageDataset
             {
                 if (generator is null)
                     throw new ArgumentNullException(nameof(generator),
-                        "Binarization.StaticSample draws from a generator; pass one (e.g. new Generator(seed)).");
-                var result = GC.AllocateUninitializedArray<float>(_pixels.Length);
-                Binarizer.Sample(_pixels, result, generator);
+                        "Binarization.StaticSample draws from a generator; pass one (e.g. new torch.Generator(seed)).");
+                var result = Binarizer.Sample(_pixels, Count, Dim, generator);
                 return new ImageDataset(Name, Split, result, Labels, Rows, Cols, _sourceIndices, mode);
             }
             case Binarization.Dynamic:
@@ -304,9 +304,18 @@ internal static class Binarizer
         for (int i = 0; i < p.Length; i++) destination[i] = p[i] > 0.5f ? 1f : 0f;
     }
 
-    /// <summary>One Bernoulli(p) draw per element: u &lt; p with u uniform on [0, 1), so p = 0 never fires and p = 1 always does.</summary>
-    public static void Sample(ReadOnlySpan<float> p, Span<float> destination, Generator generator)
+    /// <summary>One Bernoulli(p) draw per pixel of a [count, dim] block, by torch.bernoulli (p = 0 never fires, p = 1 always does).</summary>
+    public static float[] Sample(float[] p, int count, int dim, torch.Generator generator)
     {
-        for (int i = 0; i < p.Length; i++) destination[i] = generator.NextFloat() < p[i] ? 1f : 0f;
+        using var scope = torch.NewDisposeScope();
+        var probabilities = torch.tensor(p, [count, dim], ScalarType.Float32);
+        return torch.bernoulli(probabilities, generator).data<float>().ToArray();
+    }
+
+    /// <summary>Fills <paramref name="order"/> with a permutation of 0..n-1 drawn by torch.randperm from <paramref name="generator"/>.</summary>
+    public static void Permutation(int[] order, torch.Generator generator)
+    {
+        using var permutation = torch.randperm(order.Length, dtype: ScalarType.Int32, generator: generator);
+        permutation.data<int>().CopyTo(order, 0);
     }
 }

@@ -1,5 +1,5 @@
-using Workbench.Autograd;
-using Workbench.Autograd.Nn;
+using TorchSharp;
+using static TorchSharp.torch;
 using Workbench.Vae.Objectives;
 
 namespace Workbench.Vae.Evaluation;
@@ -19,49 +19,52 @@ public sealed record LayerHealth(string Layer, string Kind, double GradNorm, dou
 public static class GradientHealth
 {
     /// <summary>Runs one forward and backward pass of the negative ELBO on <paramref name="batch"/> (gradients are
-    /// cleared before and after; the weights are not changed) and reports every layer.</summary>
-    public static IReadOnlyList<LayerHealth> Measure(Vae model, Tensor batch, Generator generator, double beta = 1.0)
+    /// cleared before and after; the weights are not changed) and reports every layer. Every tensor of the pass lives in
+    /// one dispose scope of its own.</summary>
+    public static IReadOnlyList<LayerHealth> Measure(Vae model, Tensor batch, torch.Generator generator, double beta = 1.0)
     {
-        var outputs = new List<(string Name, Module Module, Tensor Output)>();
-        var hooks = new List<IDisposable>();
-        foreach (var (name, module) in model.NamedModules())
-            if (model.IsActivation(module))
-                hooks.Add(module.RegisterForwardHook((m, _, y) => outputs.Add((name, m, y))));
-        bool wasTraining = model.IsTraining;
+        using var scope = torch.NewDisposeScope();
+        var outputs = new List<(string Name, nn.Module Module, Tensor Output)>();
+        var hooks = new List<nn.Module<Tensor, Tensor>.HookRemover>();
+        foreach (var (name, module) in model.named_modules())
+            if (model.IsActivation(module) && module is nn.Module<Tensor, Tensor> activation)
+                hooks.Add(activation.register_forward_hook((m, _, y) => { outputs.Add((name, m, y.detach())); return null!; }));
+        bool wasTraining = model.training;
         try
         {
-            model.Train();
-            model.ZeroGrad();
+            model.train();
+            model.zero_grad();
             var terms = Elbo.Compute(batch, model.Encode, model.Decode, generator, beta: beta);
-            terms.Loss.Mean().Backward();
+            terms.Loss.mean().backward();
         }
         finally
         {
-            foreach (var h in hooks) h.Dispose();
-            model.Train(wasTraining);
+            foreach (var h in hooks) h.remove();
+            model.train(wasTraining);
         }
 
         var report = new List<LayerHealth>();
-        foreach (var (name, p) in model.NamedParameters())
+        foreach (var (name, p) in model.named_parameters())
         {
-            if (!name.EndsWith("weight", StringComparison.Ordinal) || p.Grad is null) continue;
-            double sq = p.Grad.ToDoubleArray().Sum(v => v * v);
-            report.Add(new LayerHealth(name[..^".weight".Length], "Linear weight", Math.Sqrt(sq), double.NaN, double.NaN));
+            var grad = p.grad;
+            if (!name.EndsWith("weight", StringComparison.Ordinal) || grad is null) continue;
+            double norm = grad.detach().to(ScalarType.Float64).norm().item<double>();   // L2 over every element
+            report.Add(new LayerHealth(name[..^".weight".Length], "Linear weight", norm, double.NaN, double.NaN));
         }
         foreach (var (name, module, y) in outputs)
         {
             var (dead, saturated) = UnitStatistics(module, y);
             report.Add(new LayerHealth(name, module.GetType().Name, double.NaN, dead, saturated));
         }
-        model.ZeroGrad();
+        model.zero_grad();
         return report;
     }
 
     /// <summary>Per unit (dim 1, pooled over any spatial dims) across the batch.</summary>
-    private static (double Dead, double Saturated) UnitStatistics(Module module, Tensor y)
+    private static (double Dead, double Saturated) UnitStatistics(nn.Module module, Tensor y)
     {
-        var v = y.ToDoubleArray();
-        int batch = y.Shape[0], units = y.Shape[1], spatial = y.Numel / Math.Max(1, batch * units);
+        var v = Metrics.ToDoubles(y);
+        int batch = (int)y.shape[0], units = (int)y.shape[1], spatial = (int)(y.numel() / Math.Max(1, (long)batch * units));
         Func<double, bool> flat = module.GetType().Name switch
         {
             "Tanh" or "Softsign" => x => Math.Abs(x) > 0.99,

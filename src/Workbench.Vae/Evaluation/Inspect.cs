@@ -1,5 +1,6 @@
-using Workbench.Autograd;
-using Workbench.Autograd.Nn;
+using TorchSharp;
+using Workbench.Vae.Objectives;
+using static TorchSharp.torch;
 
 namespace Workbench.Vae.Evaluation;
 
@@ -9,28 +10,30 @@ using Workbench.Vae.Models;
 /// <summary>
 /// What the notebooks look at: reconstructions, samples, latent means, manifolds, interpolations and traversals.
 /// Everything runs in evaluation mode without a graph and returns pixel means in [0, 1] (sigmoid of the logits
-/// for Bernoulli, the mean for Gaussian), flattened to [N, D].
+/// for Bernoulli, the mean for Gaussian), flattened to [N, D]. Intermediate tensors are freed on return; the results
+/// are in no dispose scope of the caller's (dispose them, or let the garbage collector free them).
 /// </summary>
 public static class Inspect
 {
     /// <summary>Mean of p(x | z) as pixel values.</summary>
     public static Tensor PixelMeans(DecoderOutput px) =>
-        px.Likelihood == Likelihood.Bernoulli ? px.Location.Sigmoid() : px.Location;
+        px.Likelihood == Likelihood.Bernoulli ? px.Location.sigmoid() : px.Location;
 
     /// <summary>Reconstructions of x through the posterior mean (deterministic).</summary>
     public static Tensor Reconstruct(Vae model, Tensor x) =>
         InEval(model, () => PixelMeans(model.Decode(model.Encode(x).Mean)));
 
     /// <summary>Reconstructions through one reparameterised sample z ~ q(z | x).</summary>
-    public static Tensor ReconstructSampled(Vae model, Tensor x, Generator generator) =>
+    public static Tensor ReconstructSampled(Vae model, Tensor x, torch.Generator generator) =>
         InEval(model, () => PixelMeans(model.Decode(Vae.Reparameterize(model.Encode(x), generator))));
 
     /// <summary>Decoded draws from the prior z ~ N(0, I).</summary>
-    public static Tensor SamplePrior(Vae model, int count, Generator generator) =>
+    public static Tensor SamplePrior(Vae model, int count, torch.Generator generator) =>
         InEval(model, () =>
         {
-            var dtype = model.Parameters().First().DType;
-            return PixelMeans(model.Decode(Tensor.Randn([count, model.Config.LatentDim], generator, dtype)));
+            var first = model.parameters().First();
+            var z = torch.randn([count, model.Config.LatentDim], dtype: first.dtype, device: first.device, generator: generator);   // [N, latent]
+            return PixelMeans(model.Decode(z));
         });
 
     /// <summary>Posterior means E_q[z | x] for a whole data block [N, D], in batches: [N, latent].</summary>
@@ -38,9 +41,10 @@ public static class Inspect
         InEval(model, () =>
         {
             var parts = new List<Tensor>();
-            for (int s = 0; s < data.Shape[0]; s += batchSize)
-                parts.Add(model.Encode(data.Slice(s, Math.Min(data.Shape[0], s + batchSize))).Mean);
-            return Tensor.Cat(parts, 0);
+            long n = data.shape[0];
+            for (long s = 0; s < n; s += batchSize)
+                parts.Add(model.Encode(data.narrow(0, s, Math.Min(batchSize, n - s))).Mean);
+            return torch.cat(parts, 0);   // [N, latent]
         });
 
     /// <summary>
@@ -69,8 +73,8 @@ public static class Inspect
     public static Tensor Interpolate(Vae model, Tensor xa, Tensor xb, int steps)
     {
         if (steps < 2) throw new ArgumentOutOfRangeException(nameof(steps), "an interpolation needs at least 2 steps.");
-        var za = LatentMeans(model, xa.Reshape(1, -1)).ToDoubleArray();
-        var zb = LatentMeans(model, xb.Reshape(1, -1)).ToDoubleArray();
+        var za = Latent(model, xa);
+        var zb = Latent(model, xb);
         int latent = za.Length;
         var z = new double[steps * latent];
         for (int s = 0; s < steps; s++)
@@ -84,7 +88,7 @@ public static class Inspect
     /// <summary>Moves one latent dim of x's posterior mean over [-range, range]: [steps, D] (a latent traversal).</summary>
     public static Tensor Traverse(Vae model, Tensor x, int dim, int steps, double range = 3.0)
     {
-        var z0 = LatentMeans(model, x.Reshape(1, -1)).ToDoubleArray();
+        var z0 = Latent(model, x);
         if ((uint)dim >= (uint)z0.Length) throw new ArgumentOutOfRangeException(nameof(dim), $"latent dim {dim} is outside 0..{z0.Length - 1}.");
         if (steps < 2) throw new ArgumentOutOfRangeException(nameof(steps), "a traversal needs at least 2 steps.");
         var z = new double[steps * z0.Length];
@@ -96,27 +100,40 @@ public static class Inspect
         return DecodeLatents(model, z, steps);
     }
 
+    /// <summary>The posterior mean of one image as doubles.</summary>
+    private static double[] Latent(Vae model, Tensor x)
+    {
+        using var means = LatentMeans(model, x.reshape(1, -1));   // [1, latent]
+        return Metrics.ToDoubles(means);
+    }
+
     private static Tensor DecodeLatents(Vae model, double[] z, int count) =>
         InEval(model, () =>
         {
-            var dtype = model.Parameters().First().DType;
-            var zt = Tensor.FromArray(z, count, model.Config.LatentDim).To(dtype);
+            var first = model.parameters().First();
+            var zt = torch.tensor(z, [count, model.Config.LatentDim], dtype: first.dtype, device: first.device);   // [N, latent]
             return PixelMeans(model.Decode(zt));
         });
 
-    /// <summary>Runs <paramref name="body"/> in evaluation mode without a graph, restoring the previous mode.</summary>
-    public static T InEval<T>(Module model, Func<T> body)
+    /// <summary>
+    /// Runs <paramref name="body"/> in evaluation mode without a graph, restoring the previous mode. Its tensors live
+    /// in a dispose scope of their own; a tensor it returns is detached from every scope (the caller owns it).
+    /// </summary>
+    public static T InEval<T>(nn.Module model, Func<T> body)
     {
-        bool wasTraining = model.IsTraining;
-        model.Eval();
+        bool wasTraining = model.training;
+        model.eval();
         try
         {
-            using var _ = Tensor.NoGrad();
-            return body();
+            using var scope = torch.NewDisposeScope();
+            using var _ = torch.no_grad();
+            var result = body();
+            if (result is Tensor t) t.DetachFromDisposeScope();
+            return result;
         }
         finally
         {
-            model.Train(wasTraining);
+            model.train(wasTraining);
         }
     }
 

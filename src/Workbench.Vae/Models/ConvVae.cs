@@ -1,5 +1,6 @@
-using Workbench.Autograd;
-using Workbench.Autograd.Nn;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace Workbench.Vae.Models;
 
@@ -14,9 +15,10 @@ public sealed class ConvVae : Vae
     private readonly Sequential _encoder, _decoderDense, _decoderConv;
     private readonly Linear _mean, _logVar;
     private readonly ConvTranspose2d? _outputLogVar;
+    private readonly nn.Module<Tensor, Tensor>[] _decoderConvLayers;
     private readonly int _h4, _w4;
 
-    public ConvVae(VaeConfig config, Generator generator) : base(config)
+    public ConvVae(VaeConfig config, torch.Generator generator) : base(config, nameof(ConvVae))
     {
         int k = WidthFactor;
         var shape = Config.ResolvedInputShape;
@@ -24,44 +26,49 @@ public sealed class ConvVae : Vae
         _h4 = shape[1] / 4; _w4 = shape[2] / 4;
         int hidden = Config.ResolvedHidden[0], flat = C2 * _h4 * _w4;
 
-        _encoder = RegisterModule("encoder", new Sequential(
-            new Conv2d(c, C1 * k, 4, generator, stride: 2, padding: 1), NewActivation(generator),
-            new Conv2d(C1, C2 * k, 4, generator, stride: 2, padding: 1), NewActivation(generator),
-            new Flatten(),
-            new Linear(flat, hidden * k, generator), NewActivation(generator)));
-        _mean = RegisterModule("mean", new Linear(hidden, Config.LatentDim, generator));
-        _logVar = RegisterModule("logvar", new Linear(hidden, Config.LatentDim, generator));
-        _decoderDense = RegisterModule("decoder_dense", new Sequential(
-            new Linear(Config.LatentDim, hidden * k, generator), NewActivation(generator),
-            new Linear(hidden, flat * k, generator), NewActivation(generator)));
-        _decoderConv = RegisterModule("decoder_conv", new Sequential(
-            new ConvTranspose2d(C2, C1 * k, 4, generator, stride: 2, padding: 1), NewActivation(generator),
-            new ConvTranspose2d(C1, c, 4, generator, stride: 2, padding: 1)));
+        _encoder = nn.Sequential(
+            Layers.Conv2d(c, C1 * k, 4, generator, stride: 2, padding: 1), NewActivation(),
+            Layers.Conv2d(C1, C2 * k, 4, generator, stride: 2, padding: 1), NewActivation(),
+            nn.Flatten(),                                                   // [B, C2, H/4, W/4] -> [B, flat]
+            Layers.Linear(flat, hidden * k, generator), NewActivation());
+        register_module("encoder", _encoder);
+        _mean = Layers.Linear(hidden, Config.LatentDim, generator);
+        register_module("mean", _mean);
+        _logVar = Layers.Linear(hidden, Config.LatentDim, generator);
+        register_module("logvar", _logVar);
+        _decoderDense = nn.Sequential(
+            Layers.Linear(Config.LatentDim, hidden * k, generator), NewActivation(),
+            Layers.Linear(hidden, flat * k, generator), NewActivation());
+        register_module("decoder_dense", _decoderDense);
+        _decoderConvLayers =
+        [
+            Layers.ConvTranspose2d(C2, C1 * k, 4, generator, stride: 2, padding: 1), NewActivation(),
+            Layers.ConvTranspose2d(C1, c, 4, generator, stride: 2, padding: 1),
+        ];
+        _decoderConv = nn.Sequential(_decoderConvLayers);
+        register_module("decoder_conv", _decoderConv);
         if (Config.Likelihood == Models.Likelihood.GaussianLearnedVariance)
-            _outputLogVar = RegisterModule("output_logvar", new ConvTranspose2d(C1, c, 4, generator, stride: 2, padding: 1));
+        {
+            _outputLogVar = Layers.ConvTranspose2d(C1, c, 4, generator, stride: 2, padding: 1);
+            register_module("output_logvar", _outputLogVar);
+        }
     }
 
     public override Posterior Encode(Tensor x)
     {
         var shape = Config.ResolvedInputShape;
-        var h = _encoder.Call(x.Reshape(x.Shape[0], shape[0], shape[1], shape[2]));
-        return new Posterior(_mean.Call(h), _logVar.Call(h));
+        var h = _encoder.call(x.reshape(x.shape[0], shape[0], shape[1], shape[2]));   // [B, hidden]
+        return new Posterior(_mean.call(h), _logVar.call(h));
     }
 
     public override DecoderOutput Decode(Tensor z)
     {
-        int n = z.Shape[0];
-        var h = _decoderDense.Call(z).Reshape(n, C2, _h4, _w4);
+        long n = z.shape[0];
+        var h = _decoderDense.call(z).reshape(n, C2, _h4, _w4);   // [N, C2, H/4, W/4]
         // The last transposed convolution is applied separately so that a learned-variance head can share its input.
-        var layers = _decoderConv.Layers;
-        for (int i = 0; i < layers.Count - 1; i++) h = layers[i].Call(h);
-        var location = layers[^1].Call(h).Reshape(n, -1);
-        return Output(location, _outputLogVar?.Call(h).Reshape(n, -1));
-    }
-
-    /// <summary>[B, ...] -> [B, prod(...)].</summary>
-    private sealed class Flatten : Module
-    {
-        public override Tensor Forward(Tensor input) => input.Reshape(input.Shape[0], -1);
+        var layers = _decoderConvLayers;
+        for (int i = 0; i < layers.Length - 1; i++) h = layers[i].call(h);   // [N, C1, H/2, W/2]
+        var location = layers[^1].call(h).reshape(n, -1);                     // [N, D]
+        return Output(location, _outputLogVar?.call(h).reshape(n, -1));
     }
 }

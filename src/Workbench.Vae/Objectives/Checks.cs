@@ -1,4 +1,5 @@
-using Workbench.Autograd;
+using TorchSharp;
+using static TorchSharp.torch;
 using Workbench.Vae.Models;
 
 namespace Workbench.Vae.Objectives;
@@ -7,9 +8,9 @@ namespace Workbench.Vae.Objectives;
 /// what was wrong, where, and what to do (instead of a broadcasting error deep inside an op).</summary>
 internal static class Checks
 {
-    public static string Format(ReadOnlySpan<int> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
+    public static string Format(ReadOnlySpan<long> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
 
-    public static bool SameShape(ReadOnlySpan<int> a, ReadOnlySpan<int> b) => a.SequenceEqual(b);
+    public static bool SameShape(ReadOnlySpan<long> a, ReadOnlySpan<long> b) => a.SequenceEqual(b);
 
     /// <summary>Mean and log-variance must agree in shape and dtype and hold at least the latent dim.</summary>
     public static void Posterior(Posterior q, string where)
@@ -17,24 +18,24 @@ internal static class Checks
         ArgumentNullException.ThrowIfNull(q);
         ArgumentNullException.ThrowIfNull(q.Mean, $"{nameof(q)}.{nameof(q.Mean)}");
         ArgumentNullException.ThrowIfNull(q.LogVar, $"{nameof(q)}.{nameof(q.LogVar)}");
-        if (!SameShape(q.Mean.Shape, q.LogVar.Shape))
+        if (!SameShape(q.Mean.shape, q.LogVar.shape))
             throw new ArgumentException(
-                $"{where}: the posterior's mean has shape {Format(q.Mean.Shape)} but its log-variance has shape {Format(q.LogVar.Shape)}; " +
+                $"{where}: the posterior's mean has shape {Format(q.Mean.shape)} but its log-variance has shape {Format(q.LogVar.shape)}; " +
                 "the encoder must return one mean and one log-variance per latent dimension.");
-        if (q.Mean.DType != q.LogVar.DType)
+        if (q.Mean.dtype != q.LogVar.dtype)
             throw new ArgumentException(
-                $"{where}: the posterior's mean is {q.Mean.DType} but its log-variance is {q.LogVar.DType}; convert one with To(...).");
-        if (q.Mean.Rank == 0)
+                $"{where}: the posterior's mean is {q.Mean.dtype} but its log-variance is {q.LogVar.dtype}; convert one with To(...).");
+        if (q.Mean.dim() == 0)
             throw new ArgumentException($"{where}: the posterior is a scalar; it needs at least a latent dimension, shape [..., latent].");
     }
 
     /// <summary>A posterior over a batch: mean and log-variance of shape [batch, latent].</summary>
-    public static void BatchPosterior(Posterior q, int batch, string where)
+    public static void BatchPosterior(Posterior q, long batch, string where)
     {
         Posterior(q, where);
-        if (q.Mean.Rank != 2 || q.Mean.Shape[0] != batch)
+        if (q.Mean.dim() != 2 || q.Mean.shape[0] != batch)
             throw new ArgumentException(
-                $"{where}: the encoder returned a posterior of shape {Format(q.Mean.Shape)} for a batch of {batch} examples; " +
+                $"{where}: the encoder returned a posterior of shape {Format(q.Mean.shape)} for a batch of {batch} examples; " +
                 $"it must return mean and log-variance of shape [{batch}, latent].");
     }
 
@@ -42,13 +43,13 @@ internal static class Checks
     public static void Data(Tensor x, string where)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (x.Rank < 2)
+        if (x.dim() < 2)
             throw new ArgumentException(
-                $"{where}: the data has shape {Format(x.Shape)} but must be [batch, features...]; add a batch dim with Unsqueeze(0) for one example.");
-        if (x.Shape[0] == 0)
-            throw new ArgumentException($"{where}: the data batch is empty (shape {Format(x.Shape)}); pass at least one example.");
-        if (x.Numel == 0)
-            throw new ArgumentException($"{where}: the examples have no values (shape {Format(x.Shape)}); every example needs at least one feature.");
+                $"{where}: the data has shape {Format(x.shape)} but must be [batch, features...]; add a batch dim with Unsqueeze(0) for one example.");
+        if (x.shape[0] == 0)
+            throw new ArgumentException($"{where}: the data batch is empty (shape {Format(x.shape)}); pass at least one example.");
+        if (x.numel() == 0)
+            throw new ArgumentException($"{where}: the examples have no values (shape {Format(x.shape)}); every example needs at least one feature.");
     }
 
     public static void Positive(int value, string name, string where)
@@ -65,7 +66,7 @@ internal static class Checks
 
     public static void SameDType(Tensor a, Tensor b, string aName, string bName, string where)
     {
-        if (a.DType != b.DType)
-            throw new ArgumentException($"{where}: {aName} is {a.DType} but {bName} is {b.DType}; convert one with To(...) so both match.");
+        if (a.dtype != b.dtype)
+            throw new ArgumentException($"{where}: {aName} is {a.dtype} but {bName} is {b.dtype}; convert one with To(...) so both match.");
     }
 }

@@ -1,4 +1,5 @@
-using Workbench.Autograd;
+using TorchSharp;
+using static TorchSharp.torch;
 using Workbench.Vae.Models;
 
 namespace Workbench.Vae.Objectives;
@@ -10,7 +11,7 @@ namespace Workbench.Vae.Objectives;
 public sealed record ElboTerms(Tensor Loss, Tensor Reconstruction, Tensor Kl)
 {
     /// <summary>The ELBO itself, -(Reconstruction + Kl), per example [B]: a lower bound on log p(x) whatever beta and free bits are.</summary>
-    public Tensor Bound => Reconstruction.Add(Kl).Neg();
+    public Tensor Bound => -(Reconstruction + Kl);
 }
 
 /// <summary>
@@ -34,7 +35,7 @@ public static class Elbo
     /// <param name="beta">Weight of the KL in the loss (>= 0; 1 is the ELBO).</param>
     /// <param name="freeBits">Free-bits floor lambda in nats per latent dim (>= 0; 0 turns it off).</param>
     public static ElboTerms Compute(Tensor x, Func<Tensor, Posterior> encode, Func<Tensor, DecoderOutput> decode,
-        Generator generator, int samples = 1, double beta = 1.0, double freeBits = 0.0)
+        torch.Generator generator, int samples = 1, double beta = 1.0, double freeBits = 0.0)
     {
         const string where = "Elbo.Compute";
         Checks.Data(x, where);
@@ -45,13 +46,13 @@ public static class Elbo
         Checks.NonNegativeFinite(beta, nameof(beta), where);
         Checks.NonNegativeFinite(freeBits, nameof(freeBits), where);
 
-        int batch = x.Shape[0];
+        long batch = x.shape[0];
         var q = encode(x);
         Checks.BatchPosterior(q, batch, where);
-        int latent = q.Mean.Shape[1];
+        long latent = q.Mean.shape[1];
         var z = samples == 1
             ? Gaussian.Sample(q, generator)                                        // [B, L]
-            : Gaussian.Sample(q, generator, samples).Reshape(samples * batch, latent);   // [S*B, L]
+            : Gaussian.Sample(q, generator, samples).reshape(samples * batch, latent);   // [S*B, L]
         var px = Decode(decode, z, samples, batch, where);
         return Compute(x, q, px, beta, freeBits);
     }
@@ -65,19 +66,19 @@ public static class Elbo
     {
         const string where = "Elbo.Compute";
         Checks.Data(x, where);
-        Checks.BatchPosterior(q, x.Shape[0], where);
+        Checks.BatchPosterior(q, x.shape[0], where);
         Checks.SameDType(x, q.Mean, "the data", "the posterior", where);
         Checks.NonNegativeFinite(beta, nameof(beta), where);
         Checks.NonNegativeFinite(freeBits, nameof(freeBits), where);
 
         var logPx = LogLikelihood.Of(x, px);              // [B] or [S, B]
-        while (logPx.Rank > 1) logPx = logPx.Mean(0);     // Monte Carlo average over samples -> [B]
-        var reconstruction = logPx.Neg();
+        while (logPx.dim() > 1) logPx = logPx.mean([0]);     // Monte Carlo average over samples -> [B]
+        var reconstruction = -logPx;
 
         var klPerDim = Gaussian.KlPerDimension(q);        // [B, L]
-        var kl = klPerDim.Sum(-1);                        // [B]
-        var klInLoss = freeBits > 0 ? FreeBits(klPerDim, freeBits).Sum(-1) : kl;
-        var loss = beta == 1.0 ? reconstruction.Add(klInLoss) : reconstruction.Add(klInLoss.Mul(beta));
+        var kl = klPerDim.sum(-1);                        // [B]
+        var klInLoss = freeBits > 0 ? FreeBits(klPerDim, freeBits).sum(-1) : kl;
+        var loss = beta == 1.0 ? reconstruction + klInLoss : reconstruction + klInLoss * beta;
         return new ElboTerms(loss, reconstruction, kl);
     }
 
@@ -89,20 +90,11 @@ public static class Elbo
     /// </summary>
     internal static Tensor FreeBits(Tensor klPerDim, double lambda)
     {
-        int latent = klPerDim.Shape[1];
-        var keep = Tensor.Zeros([latent], klPerDim.DType);   // 1 where the dim's batch-mean KL >= lambda
-        using (Tensor.NoGrad())
-        {
-            var meanKl = klPerDim.Mean(0).ToDoubleArray();   // [L]
-            for (int j = 0; j < latent; j++)
-                if (meanKl[j] >= lambda) SetOne(keep, j);
-        }
-        return Tensor.Where(keep, klPerDim, Tensor.Scalar(lambda, klPerDim.DType));
-    }
-
-    private static void SetOne(Tensor t, int i)
-    {
-        if (t.DType == DType.Float32) t.AsSpan<float>()[i] = 1f; else t.AsSpan<double>()[i] = 1.0;
+        Tensor keep;   // [L] bool: true where the dim's batch-mean KL >= lambda (a constant: no gradient flows through the choice)
+        using (torch.no_grad())
+            keep = klPerDim.mean([0]).ge(lambda);
+        using var floor = torch.full([], lambda, dtype: klPerDim.dtype, device: klPerDim.device);
+        return torch.where(keep, klPerDim, floor);   // [B, L]
     }
 
     /// <summary>
@@ -110,27 +102,27 @@ public static class Elbo
     /// broadcasts against them. A log-variance with the location's leading size is split the same way; a smaller,
     /// broadcastable one ([], [D], [1, D]) is kept as it is.
     /// </summary>
-    internal static DecoderOutput Decode(Func<Tensor, DecoderOutput> decode, Tensor z, int samples, int batch, string where)
+    internal static DecoderOutput Decode(Func<Tensor, DecoderOutput> decode, Tensor z, long samples, long batch, string where)
     {
         var px = decode(z) ?? throw new InvalidOperationException($"{where}: the decoder returned null; it must return a DecoderOutput.");
         var loc = px.Location ?? throw new InvalidOperationException($"{where}: the decoder returned a null location; it must return p(x | z)'s parameters.");
-        int rows = samples * batch;
-        if (loc.Rank < 2 || loc.Shape[0] != rows)
+        long rows = samples * batch;
+        if (loc.dim() < 2 || loc.shape[0] != rows)
             throw new InvalidOperationException(
-                $"{where}: the decoder was given {rows} latent codes (shape {Checks.Format(z.Shape)}) but returned a location of shape " +
-                $"{Checks.Format(loc.Shape)}; it must return one row of pixel parameters per code, [{rows}, D].");
+                $"{where}: the decoder was given {rows} latent codes (shape {Checks.Format(z.shape)}) but returned a location of shape " +
+                $"{Checks.Format(loc.shape)}; it must return one row of pixel parameters per code, [{rows}, D].");
         if (samples == 1) return px;
         var logVar = px.LogVar;
-        if (logVar is not null && logVar.Rank == loc.Rank && logVar.Shape[0] == rows)
+        if (logVar is not null && logVar.dim() == loc.dim() && logVar.shape[0] == rows)
             logVar = SplitLeading(logVar, samples, batch);
         return px with { Location = SplitLeading(loc, samples, batch), LogVar = logVar };
     }
 
     /// <summary>[S*B, ...] -> [S, B, ...] (a view).</summary>
-    private static Tensor SplitLeading(Tensor t, int samples, int batch)
+    private static Tensor SplitLeading(Tensor t, long samples, long batch)
     {
-        int[] shape = [samples, batch, .. t.ShapeArray()[1..]];
-        return t.Reshape(shape);
+        long[] shape = [samples, batch, .. t.shape[1..]];
+        return t.reshape(shape);
     }
 }
 

@@ -1,4 +1,5 @@
-using Workbench.Autograd;
+using TorchSharp;
+using static TorchSharp.torch;
 using Workbench.Vae.Models;
 
 namespace Workbench.Vae.Objectives;
@@ -20,11 +21,11 @@ public static class Gaussian
     {
         Checks.Posterior(q, "Gaussian.KlPerDimension");
         // sigma^2 = exp(logVar); the KL is written in logVar so it needs no log of a variance.
-        return q.Mean.Square().Add(q.LogVar.Exp()).Sub(q.LogVar).Sub(1.0).Mul(0.5);
+        return (q.Mean.square() + q.LogVar.exp() - q.LogVar - 1.0) * 0.5;
     }
 
     /// <summary>KL(q(z|x) || N(0, I)) summed over the latent dimension: [..., latent] -> [...] (e.g. [B]).</summary>
-    public static Tensor KlToStandardNormal(Posterior q) => KlPerDimension(q).Sum(-1);
+    public static Tensor KlToStandardNormal(Posterior q) => KlPerDimension(q).sum(-1);
 
     /// <summary>
     /// log N(z; mean, diag(exp(logVar))) summed over the last dim:
@@ -38,23 +39,23 @@ public static class Gaussian
         ArgumentNullException.ThrowIfNull(logVar);
         Checks.SameDType(z, mean, "z", "the mean", "Gaussian.LogDensity");
         Checks.SameDType(z, logVar, "z", "the log-variance", "Gaussian.LogDensity");
-        if (z.Rank == 0)
+        if (z.dim() == 0)
             throw new ArgumentException("Gaussian.LogDensity: z is a scalar; it needs a last (latent) dimension to sum over, shape [..., latent].");
-        var density = z.Sub(mean).Square().Mul(logVar.Neg().Exp()).Add(logVar).Add(Log2Pi).Mul(-0.5);
-        if (density.Rank != z.Rank || density.Shape[^1] != z.Shape[^1])
+        var density = ((z - mean).square() * (-logVar).exp() + logVar + Log2Pi) * -0.5;
+        if (density.dim() != z.dim() || density.shape[^1] != z.shape[^1])
             throw new ArgumentException(
-                $"Gaussian.LogDensity: z {Checks.Format(z.Shape)}, mean {Checks.Format(mean.Shape)} and log-variance {Checks.Format(logVar.Shape)} " +
+                $"Gaussian.LogDensity: z {Checks.Format(z.shape)}, mean {Checks.Format(mean.shape)} and log-variance {Checks.Format(logVar.shape)} " +
                 "broadcast to a different shape than z's; the mean and log-variance must not add dimensions to z.");
-        return density.Sum(-1);
+        return density.sum(-1);
     }
 
     /// <summary>log N(z; 0, I) summed over the last dim: sum_d -0.5 (log 2 pi + z_d^2).</summary>
     public static Tensor StandardNormalLogDensity(Tensor z)
     {
         ArgumentNullException.ThrowIfNull(z);
-        if (z.Rank == 0)
+        if (z.dim() == 0)
             throw new ArgumentException("Gaussian.StandardNormalLogDensity: z is a scalar; it needs a last (latent) dimension to sum over, shape [..., latent].");
-        return z.Square().Add(Log2Pi).Mul(-0.5).Sum(-1);
+        return ((z.square() + Log2Pi) * -0.5).sum(-1);
     }
 
     /// <summary>
@@ -62,35 +63,34 @@ public static class Gaussian
     /// (Kingma and Welling 2014, sec. 2.4): the randomness sits in eps, so gradients flow to mu and logVar.
     /// Returns the posterior's shape, e.g. [B, L].
     /// </summary>
-    public static Tensor Sample(Posterior q, Generator generator)
+    public static Tensor Sample(Posterior q, torch.Generator generator)
     {
         Checks.Posterior(q, "Gaussian.Sample");
         ArgumentNullException.ThrowIfNull(generator);
-        var eps = Tensor.Randn(q.Mean.ShapeArray(), generator, q.Mean.DType);
-        return Reparameterise(q, eps);
+        using var eps = torch.randn(q.Mean.shape, dtype: q.Mean.dtype, device: q.Mean.device, generator: generator);   // [B, L]
+        return Reparameterize(q, eps);
     }
 
     /// <summary>
     /// <paramref name="samples"/> reparameterised draws, shape [S, ...posterior] (e.g. [S, B, L], even for S = 1).
-    /// eps is drawn sample-major (all of sample 0, then sample 1, ...), so S draws in one call consume the generator
-    /// exactly as S1 then S2 draws in two calls (S1 + S2 = S) whenever S1 x B x L is even (normals come in pairs).
+    /// eps is drawn sample-major in one call (all of sample 0, then sample 1, ...) from <paramref name="generator"/>.
     /// </summary>
-    public static Tensor Sample(Posterior q, Generator generator, int samples)
+    public static Tensor Sample(Posterior q, torch.Generator generator, int samples)
     {
         Checks.Posterior(q, "Gaussian.Sample");
         ArgumentNullException.ThrowIfNull(generator);
         Checks.Positive(samples, nameof(samples), "Gaussian.Sample");
-        int[] shape = [samples, .. q.Mean.ShapeArray()];
-        var eps = Tensor.Randn(shape, generator, q.Mean.DType);   // [S, B, L]
-        return Reparameterise(q, eps);
+        long[] shape = [samples, .. q.Mean.shape];
+        using var eps = torch.randn(shape, dtype: q.Mean.dtype, device: q.Mean.device, generator: generator);   // [S, B, L]
+        return Reparameterize(q, eps);
     }
 
     /// <summary>z = mu + exp(0.5 logVar) * eps for a given eps (broadcast against the posterior).</summary>
-    public static Tensor Reparameterise(Posterior q, Tensor eps)
+    public static Tensor Reparameterize(Posterior q, Tensor eps)
     {
-        Checks.Posterior(q, "Gaussian.Reparameterise");
+        Checks.Posterior(q, "Gaussian.Reparameterize");
         ArgumentNullException.ThrowIfNull(eps);
-        Checks.SameDType(eps, q.Mean, "eps", "the posterior", "Gaussian.Reparameterise");
-        return q.Mean.Add(q.LogVar.Mul(0.5).Exp().Mul(eps));
+        Checks.SameDType(eps, q.Mean, "eps", "the posterior", "Gaussian.Reparameterize");
+        return q.Mean + (q.LogVar * 0.5).exp() * eps;
     }
 }

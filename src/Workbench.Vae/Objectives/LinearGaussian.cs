@@ -1,4 +1,5 @@
-using Workbench.Autograd;
+using TorchSharp;
+using static TorchSharp.torch;
 using Workbench.Vae.Models;
 
 namespace Workbench.Vae.Objectives;
@@ -27,32 +28,58 @@ public sealed class LinearGaussianModel
         M[1] = 0.8 * 0.8 + S2;   // 0.89
     }
 
-    public Tensor WeightTensor() => Tensor.FromArray(W);
-    public Tensor BiasTensor() => Tensor.FromArray(B, D);
+    /// <summary>W as a float64 tensor [D, L].</summary>
+    public Tensor WeightTensor() => torch.tensor(W, ScalarType.Float64);
 
+    /// <summary>b as a float64 tensor [D].</summary>
+    public Tensor BiasTensor() => torch.tensor(B, ScalarType.Float64);
+
+    /// <summary>p(x | z) = N(W z + b, s^2 I) as a decoder (float64; W, b and log s^2 are made once and kept by the closure).</summary>
     public Func<Tensor, DecoderOutput> Decoder()
     {
-        var w = WeightTensor(); var b = BiasTensor(); var logVar = Tensor.Scalar(Math.Log(S2), DType.Float64);
-        return z => new DecoderOutput(Likelihood.Gaussian, F.Linear(z, w, b), logVar);
+        var w = WeightTensor().DetachFromDisposeScope();   // [D, L]
+        var b = BiasTensor().DetachFromDisposeScope();     // [D]
+        var logVar = torch.tensor(Math.Log(S2), ScalarType.Float64).DetachFromDisposeScope();   // []
+        return z => new DecoderOutput(Likelihood.Gaussian, nn.functional.linear(z, w, b), logVar);   // z [N, L] -> [N, D]
     }
 
-    /// <summary>Rows drawn from p(x).</summary>
-    public double[][] SampleData(Generator g, int n)
+    /// <summary>Rows drawn from p(x) with a seeded torch generator: per row z0, z1, then D noise values, in float64.</summary>
+    public double[][] SampleData(torch.Generator g, int n)
+    {
+        using var scope = torch.NewDisposeScope();
+        var normals = torch.randn([n, L + D], dtype: ScalarType.Float64, generator: g).data<double>().ToArray();   // [n, L + D]
+        int k = 0;
+        return Rows(n, () => normals[k++]);
+    }
+
+    /// <summary>Rows drawn from p(x) with a seeded <see cref="Random"/> (Box-Muller normals), in the same order as the torch overload.</summary>
+    public double[][] SampleData(Random random, int n)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        return Rows(n, () =>
+        {
+            double u1 = 1.0 - random.NextDouble(), u2 = random.NextDouble();   // u1 in (0, 1]: log(u1) is finite
+            return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
+        });
+    }
+
+    private double[][] Rows(int n, Func<double> normal)
     {
         var rows = new double[n][];
         for (int r = 0; r < n; r++)
         {
-            double z0 = g.NextNormal(), z1 = g.NextNormal();
+            double z0 = normal(), z1 = normal();
             rows[r] = new double[D];
-            for (int i = 0; i < D; i++) rows[r][i] = W[i, 0] * z0 + W[i, 1] * z1 + B[i] + Math.Sqrt(S2) * g.NextNormal();
+            for (int i = 0; i < D; i++) rows[r][i] = W[i, 0] * z0 + W[i, 1] * z1 + B[i] + Math.Sqrt(S2) * normal();
         }
         return rows;
     }
 
+    /// <summary>Rows as a float64 tensor [N, D].</summary>
     public static Tensor ToTensor(double[][] rows)
     {
         var flat = rows.SelectMany(r => r).ToArray();
-        return Tensor.FromArray(flat, rows.Length, rows[0].Length);
+        return torch.tensor(flat, [rows.Length, rows[0].Length], ScalarType.Float64);
     }
 
     /// <summary>Exact log p(x) = log N(x; b, C), C = W W^T + s^2 I, through a Cholesky factor C = R R^T.</summary>
@@ -165,8 +192,10 @@ public sealed record LinearPosterior(double[,] A, double[] C, double[] LogVar)
 
     public Func<Tensor, Posterior> Encoder()
     {
-        var a = Tensor.FromArray(A); var c = Tensor.FromArray(C, Latent); var lv = Tensor.FromArray(LogVar, Latent);
-        return x => new Posterior(F.Linear(x, a, c), lv.BroadcastTo([x.Shape[0], Latent]));
+        var a = torch.tensor(A, ScalarType.Float64).DetachFromDisposeScope();        // [L, D]
+        var c = torch.tensor(C, ScalarType.Float64).DetachFromDisposeScope();        // [L]
+        var lv = torch.tensor(LogVar, ScalarType.Float64).DetachFromDisposeScope();  // [L]
+        return x => new Posterior(nn.functional.linear(x, a, c), lv.expand(x.shape[0], Latent));   // [B, L] each
     }
 
     /// <summary>(mean, variance) of q(z|x) in plain doubles.</summary>

@@ -1,4 +1,5 @@
-using Workbench.Autograd;
+using TorchSharp;
+using static TorchSharp.torch;
 using Workbench.Vae.Models;
 
 namespace Workbench.Vae.Objectives;
@@ -21,12 +22,12 @@ public static class LogLikelihood
         ArgumentNullException.ThrowIfNull(px.Location, $"{nameof(px)}.{nameof(px.Location)}");
         var loc = px.Location;
         Checks.SameDType(x, loc, "the data", "the decoder output", where);
-        int lead = loc.Rank - x.Rank;
+        int lead = (int)(loc.dim() - x.dim());
         bool fits = lead >= 0;
-        for (int i = 0; fits && i < x.Rank; i++) fits = loc.Shape[lead + i] == x.Shape[i];
+        for (int i = 0; fits && i < x.dim(); i++) fits = loc.shape[lead + i] == x.shape[i];
         if (!fits)
             throw new ArgumentException(
-                $"{where}: the decoder output has shape {Checks.Format(loc.Shape)} but the data has shape {Checks.Format(x.Shape)}; " +
+                $"{where}: the decoder output has shape {Checks.Format(loc.shape)} but the data has shape {Checks.Format(x.shape)}; " +
                 "the decoder must return one value per pixel for every example, [B, ...] or [S, B, ...] with sample dims first.");
 
         Tensor perPixel;   // [lead..., B, ...]
@@ -35,21 +36,22 @@ public static class LogLikelihood
             case Likelihood.Bernoulli:
                 if (px.LogVar is not null)
                     throw new ArgumentException(
-                        $"{where}: a Bernoulli decoder output carries a log-variance of shape {Checks.Format(px.LogVar.Shape)}; " +
+                        $"{where}: a Bernoulli decoder output carries a log-variance of shape {Checks.Format(px.LogVar.shape)}; " +
                         "Bernoulli has no variance, so set LogVar to null or choose a Gaussian likelihood.");
-                // log p = x log sigmoid(l) + (1 - x) log sigmoid(-l) = x l - softplus(l), summed per example in one
-                // fused kernel (and one fused backward), x broadcast over any sample dims.
-                return F.BernoulliLogLikelihood(loc, x);
+                // log p = x log sigmoid(l) + (1 - x) log sigmoid(-l) = x l - softplus(l) = -BCE_with_logits(l, x), per
+                // pixel (libtorch's stable fused kernel), x broadcast over any sample dims.
+                perPixel = -nn.functional.binary_cross_entropy_with_logits(loc, lead == 0 ? x : x.expand(loc.shape), reduction: nn.Reduction.None);
+                break;
             case Likelihood.Gaussian:
             case Likelihood.GaussianLearnedVariance:
                 var logVar = px.LogVar ?? throw new ArgumentException(
                     $"{where}: a {px.Likelihood} decoder output has no log-variance; the model must pass its " +
                     (px.Likelihood == Likelihood.Gaussian ? "fixed log-variance as a tensor (shape [] broadcasts to every pixel)." : "log-variance head's output."));
                 Checks.SameDType(x, logVar, "the data", "the decoder's log-variance", where);
-                perPixel = x.Sub(loc).Square().Mul(logVar.Neg().Exp()).Add(logVar).Add(Gaussian.Log2Pi).Mul(-0.5);
-                if (!Checks.SameShape(perPixel.Shape, loc.Shape))
+                perPixel = ((x - loc).square() * (-logVar).exp() + logVar + Gaussian.Log2Pi) * -0.5;
+                if (!Checks.SameShape(perPixel.shape, loc.shape))
                     throw new ArgumentException(
-                        $"{where}: the decoder's log-variance of shape {Checks.Format(logVar.Shape)} does not broadcast to its mean's shape {Checks.Format(loc.Shape)}; " +
+                        $"{where}: the decoder's log-variance of shape {Checks.Format(logVar.shape)} does not broadcast to its mean's shape {Checks.Format(loc.shape)}; " +
                         "give it the mean's shape or a shape that broadcasts to it (e.g. [] or [1, D]).");
                 break;
             default:
@@ -57,9 +59,9 @@ public static class LogLikelihood
         }
 
         // Sum every dim after the batch dim: [lead..., B, ...] -> [lead..., B, pixels] -> [lead..., B].
-        int[] flat = new int[lead + 2];
-        for (int i = 0; i <= lead; i++) flat[i] = loc.Shape[i];
+        long[] flat = new long[lead + 2];
+        for (int i = 0; i <= lead; i++) flat[i] = loc.shape[i];
         flat[lead + 1] = -1;
-        return perPixel.Reshape(flat).Sum(-1);
+        return perPixel.reshape(flat).sum(-1);
     }
 }

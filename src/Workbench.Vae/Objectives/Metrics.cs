@@ -1,4 +1,5 @@
-using Workbench.Autograd;
+using TorchSharp;
+using static TorchSharp.torch;
 using Workbench.Vae.Models;
 
 namespace Workbench.Vae.Objectives;
@@ -18,16 +19,19 @@ public static class Metrics
     {
         ArgumentNullException.ThrowIfNull(nllNats);
         Checks.Positive(dims, nameof(dims), "Metrics.BitsPerDimension");
-        return nllNats.Div(dims * Math.Log(2.0));
+        return nllNats / (dims * Math.Log(2.0));
     }
 
-    /// <summary>The posterior means E_q[z | x] for every row of <paramref name="data"/>, [N, L], computed under NoGrad.</summary>
+    /// <summary>The posterior means E_q[z | x] for every row of <paramref name="data"/>, [N, L], computed under no_grad (a dispose scope per batch; the result is the caller's).</summary>
     public static Tensor PosteriorMeans(Tensor data, Func<Tensor, Posterior> encode, int batchSize = 500)
     {
         const string where = "Metrics.PosteriorMeans";
         var means = new List<Tensor>();
-        ForEachBatch(data, encode, batchSize, where, q => means.Add(q.Mean.Detach()));
-        return means.Count == 1 ? means[0] : Tensor.Cat(means, 0);
+        ForEachBatch(data, encode, batchSize, where, q => means.Add(q.Mean.detach().MoveToOuterDisposeScope()));
+        if (means.Count == 1) return means[0];
+        var all = torch.cat(means, 0);   // [N, L]
+        foreach (var m in means) m.Dispose();
+        return all;
     }
 
     /// <summary>
@@ -38,12 +42,12 @@ public static class Metrics
     public static double[] PosteriorMeanVariance(Tensor posteriorMeans)
     {
         ArgumentNullException.ThrowIfNull(posteriorMeans);
-        if (posteriorMeans.Rank != 2 || posteriorMeans.Shape[0] == 0)
+        if (posteriorMeans.dim() != 2 || posteriorMeans.shape[0] == 0)
             throw new ArgumentException(
-                $"Metrics.PosteriorMeanVariance: posterior means must have shape [N, latent] with N >= 1 but have {Checks.Format(posteriorMeans.Shape)}; " +
+                $"Metrics.PosteriorMeanVariance: posterior means must have shape [N, latent] with N >= 1 but have {Checks.Format(posteriorMeans.shape)}; " +
                 "stack the encoder's means over the data set (see Metrics.PosteriorMeans).");
-        int n = posteriorMeans.Shape[0], latent = posteriorMeans.Shape[1];
-        var values = posteriorMeans.ToDoubleArray();
+        int n = (int)posteriorMeans.shape[0], latent = (int)posteriorMeans.shape[1];
+        var values = ToDoubles(posteriorMeans);
         var mean = new double[latent];
         var variance = new double[latent];
         for (int i = 0; i < n; i++)
@@ -75,16 +79,17 @@ public static class Metrics
     public static double[] KlPerDimension(Posterior q)
     {
         Checks.Posterior(q, "Metrics.KlPerDimension");
-        if (q.Mean.Rank != 2 || q.Mean.Shape[0] == 0)
+        if (q.Mean.dim() != 2 || q.Mean.shape[0] == 0)
             throw new ArgumentException(
-                $"Metrics.KlPerDimension: the posterior must have shape [N, latent] with N >= 1 but has {Checks.Format(q.Mean.Shape)}.");
-        using (Tensor.NoGrad())
-            return Gaussian.KlPerDimension(q).Mean(0).ToDoubleArray();
+                $"Metrics.KlPerDimension: the posterior must have shape [N, latent] with N >= 1 but has {Checks.Format(q.Mean.shape)}.");
+        using var scope = torch.NewDisposeScope();
+        using (torch.no_grad())
+            return ToDoubles(Gaussian.KlPerDimension(q).mean([0]));
     }
 
     /// <summary>
     /// KL(q(z_d | x) || N(0, 1)) per latent dim d averaged over every row of <paramref name="data"/> (encoded
-    /// <paramref name="batchSize"/> rows at a time under NoGrad): L values in nats that sum to the data set's mean KL.
+    /// <paramref name="batchSize"/> rows at a time under no_grad): L values in nats that sum to the data set's mean KL.
     /// </summary>
     public static double[] KlPerDimension(Tensor data, Func<Tensor, Posterior> encode, int batchSize = 500)
     {
@@ -92,34 +97,42 @@ public static class Metrics
         double[]? sum = null;
         ForEachBatch(data, encode, batchSize, where, q =>
         {
-            var batchSum = Gaussian.KlPerDimension(q).Sum(0).ToDoubleArray();   // [L]
+            var batchSum = ToDoubles(Gaussian.KlPerDimension(q).sum(0L));   // [L]; 0L: a plain 0 would bind to sum(ScalarType?)
             sum ??= new double[batchSum.Length];
             if (batchSum.Length != sum.Length)
                 throw new InvalidOperationException(
                     $"{where}: the encoder returned {batchSum.Length} latent dims for one batch and {sum.Length} for another; it must return the same latent size every time.");
             for (int d = 0; d < sum.Length; d++) sum[d] += batchSum[d];
         });
-        int n = data.Shape[0];
+        long n = data.shape[0];
         for (int d = 0; d < sum!.Length; d++) sum[d] /= n;
         return sum;
     }
 
-    /// <summary>Encodes <paramref name="data"/> batch by batch under NoGrad and hands each posterior to <paramref name="body"/>.</summary>
+    /// <summary>Encodes <paramref name="data"/> batch by batch under no_grad, one dispose scope per batch, and hands each posterior to <paramref name="body"/>.</summary>
     private static void ForEachBatch(Tensor data, Func<Tensor, Posterior> encode, int batchSize, string where, Action<Posterior> body)
     {
         Checks.Data(data, where);
         ArgumentNullException.ThrowIfNull(encode);
         Checks.Positive(batchSize, nameof(batchSize), where);
-        int n = data.Shape[0];
-        using (Tensor.NoGrad())
+        long n = data.shape[0];
+        using (torch.no_grad())
         {
-            for (int start = 0; start < n; start += batchSize)
+            for (long start = 0; start < n; start += batchSize)
             {
-                int rows = Math.Min(batchSize, n - start);
-                var q = encode(data.Slice(start, start + rows));
+                using var scope = torch.NewDisposeScope();
+                long rows = Math.Min(batchSize, n - start);
+                var q = encode(data.narrow(0, start, rows));
                 Checks.BatchPosterior(q, rows, where);
                 body(q);
             }
         }
+    }
+
+    /// <summary>A tensor's values as float64 on the CPU, row-major.</summary>
+    internal static double[] ToDoubles(Tensor t)
+    {
+        using var scope = torch.NewDisposeScope();
+        return t.detach().cpu().to(ScalarType.Float64).contiguous().data<double>().ToArray();
     }
 }

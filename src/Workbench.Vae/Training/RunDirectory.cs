@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Workbench.Autograd;
-using Workbench.Autograd.Serialization;
+using TorchSharp;
+using TorchSharp.PyBridge;
+using Workbench.Vae.IO;
 
 namespace Workbench.Vae.Training;
 
@@ -37,19 +38,21 @@ public sealed class RunDirectory
         AtomicFile.WriteAllText(File(ConfigFile), JsonSerializer.Serialize(new RunConfig(model, training), VaeConfig.JsonOptions));
     }
 
-    /// <summary>Writes the metrics so far and the model weights of the epoch just finished.</summary>
+    /// <summary>
+    /// Writes the metrics so far and the model weights of the epoch just finished: the state dict (keys such as
+    /// encoder.0.weight) as safetensors, through TorchSharp.PyBridge, so PyTorch's safetensors.torch.load_file reads it.
+    /// The model's config is in config.json (PyBridge writes no header metadata).
+    /// </summary>
     public void WriteCheckpoint(Vae model, IReadOnlyList<EpochMetrics> epochs)
     {
         Directory.CreateDirectory(Path);
-        var meta = new Dictionary<string, string>
-        {
-            ["format"] = "workbench-vae",
-            ["epoch"] = epochs.Count.ToString(CultureInfo.InvariantCulture),
-            ["config"] = model.Config.ToJson(),
-        };
-        SafeTensors.Save(File(ModelFile), model.StateDict(), meta);
+        WriteWeights(model, File(ModelFile));
         AtomicFile.WriteAllText(File(MetricsFile), FormatMetrics(epochs));
     }
+
+    /// <summary>Writes <paramref name="model"/>'s weights as safetensors to <paramref name="path"/> atomically.</summary>
+    public static void WriteWeights(Vae model, string path) =>
+        AtomicFile.Write(path, stream => model.save_safetensors(stream, leaveOpen: true));
 
     public void WriteResult(TrainingResult result)
     {
@@ -125,9 +128,18 @@ public sealed class RunDirectory
         string weights = File(ModelFile);
         if (!System.IO.File.Exists(weights))
             throw new FileNotFoundException($"{weights} does not exist: the run finished no epoch, so there is no checkpoint to load.", weights);
-        var model = Vae.Create(config.Model, new Generator(config.Training.Seed));
-        var (tensors, _) = SafeTensors.Load(weights);
-        model.LoadStateDict(tensors);
+        var model = Vae.Create(config.Model, new torch.Generator(config.Training.Seed));
+        try
+        {
+            model.load_safetensors(weights, strict: true);
+        }
+        catch (Exception e) when (e is not FileNotFoundException)
+        {
+            model.Dispose();
+            throw new InvalidDataException(
+                $"{weights} does not hold the weights of the model config.json describes ({e.Message}). " +
+                "Was the file replaced or the config edited? Retrain the run to get a matching checkpoint.", e);
+        }
         return (model, config);
     }
 }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
-using Workbench.Autograd;
-using Workbench.Autograd.Optim;
+using TorchSharp;
+using TorchSharp.Modules;
+using Workbench.Vae.Torch;
+using static TorchSharp.torch;
 using Workbench.Vae.Data;
 using Workbench.Vae.Evaluation;
 using Workbench.Vae.Objectives;
@@ -43,8 +45,9 @@ public sealed record TrainingData(ImageDataset Train, ImageDataset Test)
 }
 
 /// <summary>
-/// The epoch loop: Adam on the negative ELBO, evaluation on the test set under NoGrad and Eval() after every epoch,
-/// a NaN/Inf guard that stops the run cleanly, and a checkpoint after every good epoch.
+/// The epoch loop: Adam on the negative ELBO, evaluation on the test set under no_grad and eval() after every epoch,
+/// a NaN/Inf guard that stops the run cleanly, and a checkpoint after every good epoch. Every step runs in its own
+/// dispose scope, so native memory does not grow across steps.
 /// </summary>
 public sealed class Trainer
 {
@@ -54,16 +57,16 @@ public sealed class Trainer
     /// <summary>Raised after every epoch's evaluation (and checkpoint).</summary>
     public event Action<EpochMetrics>? EpochCompleted;
 
-    /// <summary>Trains a new model built from <paramref name="config"/>.</summary>
+    /// <summary>Trains a new model built from <paramref name="config"/> (initial weights from the run's seed).</summary>
     public TrainingResult Run(VaeConfig config, TrainingData data, TrainingOptions options, RunDirectory? output = null,
         CancellationToken cancellation = default)
     {
         options.Validate();
-        var model = Vae.Create(config, new Generator(options.Seed));
+        var model = Vae.Create(config, new torch.Generator(options.Seed));
         return Run(model, data, options, output, cancellation);
     }
 
-    /// <summary>Trains <paramref name="model"/> in place.</summary>
+    /// <summary>Trains <paramref name="model"/> in place (it is moved to <see cref="TrainingOptions.Device"/> first).</summary>
     public TrainingResult Run(Vae model, TrainingData data, TrainingOptions options, RunDirectory? output = null,
         CancellationToken cancellation = default)
     {
@@ -71,15 +74,17 @@ public sealed class Trainer
         var config = model.Config;
         if (data.Train.Dim != config.InputDim)
             throw new ConfigException($"The model expects {config.InputDim} pixels per image but {data.Train.Describe()} has {data.Train.Dim}.");
+        var device = TorchRuntime.Device(options.Device);
+        model.to(device);
         output?.WriteConfig(config, options);
 
-        // One generator per purpose, all derived from the seed, so that changing e.g. evaluation does not shift training draws.
-        var seeds = new Generator(options.Seed ^ 0x5EED_0F_7A11UL);
-        var batchGenerator = seeds.Fork();
-        var noiseGenerator = seeds.Fork();
+        // One generator per purpose, each seeded from the run's seed and its purpose, so that changing e.g. evaluation
+        // does not shift training draws.
+        var batchGenerator = new torch.Generator(Seeds.Derive(options.Seed, Seeds.Batches));
+        var noiseGenerator = new torch.Generator(Seeds.Derive(options.Seed, Seeds.Noise), device);
         var batches = new Batches(data.Train, options.BatchSize, shuffle: true, batchGenerator, options.Binarization);
-        var optimizer = new Adam(model.Parameters(), options.LearningRate);
-        var parameters = model.Parameters().ToArray();
+        var parameters = model.parameters().ToArray();
+        using var optimizer = torch.optim.Adam(parameters, options.LearningRate);
         var epochs = new List<EpochMetrics>();
         var test = TestEvaluator.For(data.Test, options);
         var warmup = new KlWarmup(config.Beta, options.KlWarmupSteps);
@@ -88,7 +93,7 @@ public sealed class Trainer
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
-            model.Train();
+            model.train();
             double lossSum = 0;
             long examples = 0;
             foreach (var batch in batches)
@@ -96,13 +101,25 @@ public sealed class Trainer
                 if (cancellation.IsCancellationRequested)
                     return Finish(model, epochs, Outcome.Cancelled, $"Cancelled during epoch {epoch}; the checkpoint of epoch {epochs.Count} is kept.", epoch, batch.Number + 1, output);
                 double beta = warmup.BetaAt(step);
-                optimizer.ZeroGrad();
-                var terms = Elbo.Compute(batch.Images, model.Encode, model.Decode, noiseGenerator, options.Samples, beta, options.FreeBits);
-                var loss = terms.Loss.Mean();
-                loss.Backward();
-                double value = loss.Item();
-                step++;
-                if (!double.IsFinite(value) || !Grads.AllFinite(parameters))
+                double value;
+                bool gradientsFinite;
+                using (torch.NewDisposeScope())
+                {
+                    optimizer.zero_grad();
+                    var x = device.type == DeviceType.CPU ? batch.Images : batch.Images.to(device);   // [B, D]
+                    var terms = Elbo.Compute(x, model.Encode, model.Decode, noiseGenerator, options.Samples, beta, options.FreeBits);
+                    var loss = terms.Loss.mean();
+                    loss.backward();
+                    value = loss.item<float>();
+                    step++;
+                    gradientsFinite = double.IsFinite(value) && AllFinite(parameters);
+                    if (gradientsFinite)
+                    {
+                        if (options.ClipGradNorm is double clip) torch.nn.utils.clip_grad_norm_(parameters, clip);
+                        optimizer.step();
+                    }
+                }
+                if (!gradientsFinite)
                 {
                     string what = double.IsFinite(value) ? "a gradient became NaN or infinite" : $"the loss became {value}";
                     return Finish(model, epochs, Outcome.Diverged,
@@ -110,8 +127,6 @@ public sealed class Trainer
                         $"learning rate {options.LearningRate}). The metrics and checkpoint of the last good epoch ({epochs.Count}) are kept. " +
                         "Try a lower learning rate, gradient clipping (--clip), or KL warm-up.", epoch, batch.Number + 1, output);
                 }
-                if (options.ClipGradNorm is double clip) Grads.ClipGradNorm(parameters, clip);
-                optimizer.Step();
                 lossSum += value * batch.Size;
                 examples += batch.Size;
                 StepCompleted?.Invoke(new StepProgress(epoch, batch.Number + 1, batches.Count, value));
@@ -132,6 +147,24 @@ public sealed class Trainer
             EpochCompleted?.Invoke(metrics);
         }
         return Finish(model, epochs, Outcome.Completed, null, null, null, output);
+    }
+
+    /// <summary>
+    /// True when every gradient is finite. The sum of all gradient elements is NaN or infinite as soon as one element
+    /// is (NaN and inf propagate through sums), so one reduction per parameter and one read suffice; a sum of finite
+    /// values overflowing float32 (gradients near 1e38) also counts as divergence, which it is.
+    /// </summary>
+    private static bool AllFinite(IReadOnlyList<Parameter> parameters)
+    {
+        Tensor? total = null;
+        foreach (var p in parameters)
+        {
+            var grad = p.grad;
+            if (grad is null) continue;
+            var sum = grad.sum();   // []
+            total = total is null ? sum : total + sum;
+        }
+        return total is null || float.IsFinite(total.item<float>());
     }
 
     private static TrainingResult Finish(Vae model, List<EpochMetrics> epochs, Outcome outcome, string? message, int? epoch, int? step, RunDirectory? output)
@@ -165,13 +198,19 @@ public sealed class TestEvaluator
             Binarization.Dynamic => Binarization.StaticSample,
             var m => m,
         };
-        var images = Tensor.Zeros(test.Count, test.Dim);
-        var batches = new Batches(test, options.EvalBatchSize, shuffle: false, new Generator(EvalSeed(options.Seed) + 1), mode);
-        int row = 0;
-        foreach (var batch in batches)
+        var device = TorchRuntime.Device(options.Device);
+        // Kept for the run's lifetime, outside any dispose scope of the caller's; on the run's device.
+        var images = torch.zeros(test.Count, test.Dim, dtype: ScalarType.Float32, device: device).DetachFromDisposeScope();   // [N, D]
+        var batches = new Batches(test, options.EvalBatchSize, shuffle: false, new torch.Generator(EvalSeed(options.Seed) + 1), mode);
+        long row = 0;
+        using (torch.no_grad())
         {
-            images.Slice(row, row + batch.Size).CopyFrom(batch.Images);
-            row += batch.Size;
+            foreach (var batch in batches)
+            {
+                using var rows = images.narrow(0, row, batch.Size);
+                rows.copy_(batch.Images);
+                row += batch.Size;
+            }
         }
         return new TestEvaluator(test, options, images);
     }
@@ -182,25 +221,30 @@ public sealed class TestEvaluator
     /// <summary>The test images, [N, D].</summary>
     public Tensor Images => _images;
 
-    /// <summary>Mean negative ELBO (one z sample per image), reconstruction, KL and active units over the test set.</summary>
+    /// <summary>Mean negative ELBO (one z sample per image), reconstruction, KL and active units over the test set.
+    /// The model must be on the run's device (the trainer moves it). One dispose scope per batch.</summary>
     public (double Loss, double Reconstruction, double Kl, int ActiveUnits) Evaluate(Vae model) =>
         Inspect.InEval(model, () =>
         {
-            var generator = new Generator(EvalSeed(_options.Seed));
+            using var scope = torch.NewDisposeScope();
+            var generator = new torch.Generator(EvalSeed(_options.Seed), _images.device);
             double loss = 0, recon = 0, kl = 0;
             var means = new List<Tensor>();
-            int n = _images.Shape[0];
-            for (int s = 0; s < n; s += _options.EvalBatchSize)
+            long n = _images.shape[0];
+            for (long s = 0; s < n; s += _options.EvalBatchSize)
             {
-                var x = _images.Slice(s, Math.Min(n, s + _options.EvalBatchSize));
+                using var batchScope = torch.NewDisposeScope();
+                var x = _images.narrow(0, s, Math.Min(_options.EvalBatchSize, n - s));   // [B, D]
                 var q = model.Encode(x);
                 var terms = Elbo.Compute(x, q, model.Decode(Vae.Reparameterize(q, generator)), beta: 1.0);
-                loss += terms.Loss.Sum().Item();
-                recon += terms.Reconstruction.Sum().Item();
-                kl += terms.Kl.Sum().Item();
-                means.Add(q.Mean);
+                // Sums of the three terms in one float64 tensor [3], read back with one copy.
+                var sums = torch.stack([terms.Loss.sum(), terms.Reconstruction.sum(), terms.Kl.sum()]).to(ScalarType.Float64).cpu().data<double>().ToArray();
+                loss += sums[0];
+                recon += sums[1];
+                kl += sums[2];
+                means.Add(q.Mean.MoveToOuterDisposeScope());
             }
-            int active = Metrics.ActiveUnits(Tensor.Cat(means, 0));
+            int active = Metrics.ActiveUnits(torch.cat(means, 0));
             return (loss / n, recon / n, kl / n, active);
         });
 

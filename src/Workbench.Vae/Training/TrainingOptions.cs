@@ -1,4 +1,5 @@
 using Workbench.Vae.Data;
+using Workbench.Vae.Torch;
 
 namespace Workbench.Vae.Training;
 
@@ -16,6 +17,7 @@ namespace Workbench.Vae.Training;
 /// <param name="TrainSubset">Use only the first N training images (null = all), for quick runs.</param>
 /// <param name="TestSubset">Use only the first N test images (null = all).</param>
 /// <param name="EvalBatchSize">Batch size for evaluation (memory only; results do not depend on it).</param>
+/// <param name="Device">Where the model and batches live: "cpu" (default), "cuda" or "cuda:N".</param>
 public sealed record TrainingOptions(
     string Dataset = "mnist",
     int Epochs = 10,
@@ -29,7 +31,8 @@ public sealed record TrainingOptions(
     int Samples = 1,
     int? TrainSubset = null,
     int? TestSubset = null,
-    int EvalBatchSize = 1000)
+    int EvalBatchSize = 1000,
+    string Device = "cpu")
 {
     public static IReadOnlyList<string> Datasets { get; } = ["mnist", "fashion-mnist"];
 
@@ -47,6 +50,8 @@ public sealed record TrainingOptions(
         if (TrainSubset is <= 0) throw new ConfigException($"trainSubset must be positive when given, got {TrainSubset}.");
         if (TestSubset is <= 0) throw new ConfigException($"testSubset must be positive when given, got {TestSubset}.");
         if (EvalBatchSize <= 0) throw new ConfigException($"evalBatchSize must be positive, got {EvalBatchSize}.");
+        if (string.IsNullOrWhiteSpace(Device)) throw new ConfigException("device is empty; use cpu, cuda or cuda:N.");
+        TorchRuntime.Device(Device);   // throws a ConfigException naming the device and what to do
         return this;
     }
 

@@ -1,5 +1,5 @@
-using Workbench.Autograd;
-using Workbench.Autograd.Serialization;
+using TorchSharp;
+using TorchSharp.PyBridge;
 using Workbench.Experiments.Ablation;
 using Workbench.Experiments.Store;
 using Workbench.Vae;
@@ -165,10 +165,16 @@ public class AblationRunnerTests
             Assert.Equal(Sweeps.ResultOf(whole[key]), Sweeps.ResultOf(fromMerge[key]));
             Assert.Null(RecordComparison.Difference(whole[key], fromMerge[key]));
             // The checkpoints agree bit for bit too.
-            var a = SafeTensors.Load(new RunStore(dir.Sub("merged")).RunFolder(key).File(RunDirectory.ModelFile)).Tensors;
-            var b = SafeTensors.Load(new RunStore(dir.Sub("whole")).RunFolder(key).File(RunDirectory.ModelFile)).Tensors;
+            using var scope = torch.NewDisposeScope();
+            var a = Safetensors.LoadStateDict(new RunStore(dir.Sub("merged")).RunFolder(key).File(RunDirectory.ModelFile));
+            var b = Safetensors.LoadStateDict(new RunStore(dir.Sub("whole")).RunFolder(key).File(RunDirectory.ModelFile));
             Assert.Equal(b.Keys.Order(), a.Keys.Order());
-            foreach (var name in a.Keys) Assert.Equal(b[name].ToDoubleArray(), a[name].ToDoubleArray());
+            foreach (var name in a.Keys)
+            {
+                Assert.Equal(b[name].dtype, a[name].dtype);
+                Assert.Equal(b[name].shape, a[name].shape);
+                Assert.Equal(TensorValues.Doubles(b[name]), TensorValues.Doubles(a[name]));
+            }
         }
         // A sweep on the merged store has nothing left to do.
         Assert.Empty(Sweeps.Run(grid, dir.Sub("merged")).Trained);
@@ -223,12 +229,14 @@ public class AblationRunnerTests
         var data = provider.Load("mnist");
         Assert.Equal(nll, AblationRunner.NegativeLogLikelihood(model, data, config.Training, new EvaluationSettings(64, 20)));
         // The IWAE bound with k = 64 is tighter than the one-sample ELBO: its NLL estimate is lower on the same images.
-        var images = TestEvaluator.For(data.Test, config.Training).Images.Slice(0, 20);
+        using var scope = torch.NewDisposeScope();
+        var images = TestEvaluator.For(data.Test, config.Training).Images.narrow(0, 0, 20);   // [20, 64]
         double elbo = Workbench.Vae.Evaluation.Inspect.InEval(model, () =>
         {
-            using var _ = Tensor.NoGrad();
-            var k1 = Workbench.Vae.Objectives.Iwae.NegativeLogLikelihood(images, model.Encode, model.Decode, new Generator(99), k: 1, chunk: 1);
-            return k1.Mean().Item();
+            using var _ = torch.no_grad();
+            using var generator = new torch.Generator(99);
+            var k1 = Workbench.Vae.Objectives.Iwae.NegativeLogLikelihood(images, model.Encode, model.Decode, generator, k: 1, chunk: 1);
+            return k1.mean().item<double>();
         });
         Assert.True(nll < elbo, $"NLL estimate {nll} should be below the one-sample bound {elbo}");
     }
@@ -263,6 +271,20 @@ public class AblationRunnerTests
         // The recorded values are the checkpoint's.
         var (model, _) = new RunStore(dir.Path).RunFolder(records["swish_beta"].Key).LoadModel();
         Assert.Equal(swish["encoder.1.beta"], AblationRunner.ActivationParameters(model)["encoder.1.beta"]);
+    }
+
+    [Fact]
+    public void ADeviceOverrideIsRecordedButKeepsTheKeys()
+    {
+        using var dir = new Sweeps.TempDir();
+        var grid = Sweeps.Grid("""{ "seed": [1] }""", epochs: 1);
+        var summary = AblationRunner.Run(grid, dir.Path, Shard.All, null, default, new Sweeps.Provider().Load, device: "cpu");
+        var record = Assert.Single(summary.Trained);
+        Assert.Equal(grid.Expand()[0].Key, record.Key);
+        Assert.Equal("cpu", record.Config.Training.Device);
+        // A device that is not there stops the sweep before anything is trained.
+        Assert.Throws<ConfigException>(() => AblationRunner.Run(grid, dir.Sub("gpu"), Shard.All, null, default, new Sweeps.Provider().Load, device: "cuda"));
+        Assert.False(Directory.Exists(dir.Sub("gpu")));
     }
 
     [Fact]

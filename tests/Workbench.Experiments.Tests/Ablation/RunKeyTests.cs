@@ -43,6 +43,17 @@ public class RunKeyTests
     }
 
     [Fact]
+    public void TheDeviceIsNotPartOfTheKey()
+    {
+        // Where a run trains is not what it is: a sweep resumed or sharded on a GPU keeps its keys (and its pairings).
+        var onGpu = Fixed with { Training = Fixed.Training with { Device = "cuda" } };
+        Assert.Equal(RunKey.CanonicalJson(Fixed, new()), RunKey.CanonicalJson(onGpu, new()));
+        Assert.Equal(RunKey.Compute(Fixed, new()), RunKey.Compute(onGpu, new()));
+        Assert.DoesNotContain("device", RunKey.TrainingJson(onGpu.Training));
+        Assert.Equal(Workbench.Experiments.Statistics.RunAxes.PairingKey(Fixed), Workbench.Experiments.Statistics.RunAxes.PairingKey(onGpu));
+    }
+
+    [Fact]
     public void EveryFieldChangesTheKey()
     {
         string baseKey = RunKey.Compute(Fixed, new());

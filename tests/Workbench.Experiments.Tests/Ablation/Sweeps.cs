@@ -1,4 +1,3 @@
-using Workbench.Autograd;
 using Workbench.Experiments.Ablation;
 using Workbench.Experiments.Store;
 using Workbench.Vae.Data;
@@ -11,23 +10,23 @@ public static class Sweeps
 {
     /// <summary>
     /// Images of 8x8 = 64 pixels in [0, 1] drawn from a few random prototypes plus noise, so that a VAE has structure to
-    /// learn (the pattern of the Vae tests' TestData).
+    /// learn (the pattern of the Vae tests' TestData). Drawn from seeded <see cref="Random"/>s, so a seed gives the same set.
     /// </summary>
     public static ImageDataset Synthetic(int count, ulong seed, Split split = Split.Train, int side = 8, int prototypes = 4, ulong protoSeed = 12345)
     {
-        var g = new Generator(seed);
+        var g = new Random(unchecked((int)seed));
         int dim = side * side;
         var protos = new float[prototypes * dim];
-        var pg = new Generator(protoSeed);
-        for (int i = 0; i < protos.Length; i++) protos[i] = pg.NextFloat() < 0.3f ? 0.9f : 0.05f;
+        var pg = new Random(unchecked((int)protoSeed));
+        for (int i = 0; i < protos.Length; i++) protos[i] = pg.NextSingle() < 0.3f ? 0.9f : 0.05f;
         var pixels = new float[count * dim];
         var labels = new byte[count];
         for (int n = 0; n < count; n++)
         {
-            int p = g.NextInt(prototypes);
+            int p = g.Next(prototypes);
             labels[n] = (byte)p;
             for (int d = 0; d < dim; d++)
-                pixels[n * dim + d] = Math.Clamp(protos[p * dim + d] + 0.05f * (g.NextFloat() - 0.5f), 0f, 1f);
+                pixels[n * dim + d] = Math.Clamp(protos[p * dim + d] + 0.05f * (g.NextSingle() - 0.5f), 0f, 1f);
         }
         return new ImageDataset("synthetic", split, pixels, labels, side, side);
     }

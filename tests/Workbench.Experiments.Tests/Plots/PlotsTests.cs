@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Workbench.Autograd;
+using TorchSharp;
 using Workbench.Experiments.Charts;
 using Workbench.Experiments.Plots;
 using Workbench.Experiments.Statistics;
@@ -149,7 +149,7 @@ public class PlotsTests
     [Fact]
     public void Latent_scatter_has_one_trace_per_label()
     {
-        var means = Tensor.FromArray(new float[] { 0, 1, 10, 2, 3, 11, 4, 5, 12, 6, 7, 13 }, 4, 3);
+        using var means = torch.tensor(new float[] { 0, 1, 10, 2, 3, 11, 4, 5, 12, 6, 7, 13 }, [4, 3]);
         var traces = Traces(P.LatentScatter(means, [3, 1, 3, 0]));
         Assert.Equal(["0", "1", "3"], traces.Select(t => t.GetProperty("name").GetString()));
         Assert.Equal([6.0], Numbers(traces[0].GetProperty("x")));
@@ -164,7 +164,8 @@ public class PlotsTests
     [Fact]
     public void Image_grid_and_manifold_are_single_image_traces()
     {
-        var pixels = Tensor.Rand([9, 16], new Generator(3));
+        using var generator = new torch.Generator(3);
+        using var pixels = torch.rand([9, 16], generator: generator);
         var grid = P.ImageGrid(pixels, columns: 3, height: 4, width: 4, title: "samples", scale: 2);
         var trace = Assert.Single(Traces(grid));
         Assert.Equal("image", trace.GetProperty("type").GetString());
@@ -235,9 +236,10 @@ public class PlotsTests
     [Fact]
     public void Gradient_health_of_a_real_model()
     {
-        var model = Workbench.Vae.Models.Vae.Create(new VaeConfig(InputShape: [1, 4, 4], Hidden: [8], LatentDim: 2, Activation: "tanh"), new Generator(1));
-        var batch = Tensor.Rand([6, 16], new Generator(2));
-        var health = GradientHealth.Measure(model, batch, new Generator(3));
+        using var scope = torch.NewDisposeScope();
+        using var model = Workbench.Vae.Models.Vae.Create(new VaeConfig(InputShape: [1, 4, 4], Hidden: [8], LatentDim: 2, Activation: "tanh"), new torch.Generator(1));
+        var batch = torch.rand([6, 16], generator: new torch.Generator(2));   // [B, D]
+        var health = GradientHealth.Measure(model, batch, new torch.Generator(3));
         var fig = P.GradientHealth(health);
         var traces = Traces(fig);
         Assert.Equal(["gradient norm", "dead", "saturated"], traces.Select(t => t.GetProperty("name").GetString()));

@@ -1,4 +1,3 @@
-using Workbench.Autograd;
 using Workbench.Experiments.Statistics;
 using Workbench.Experiments.Store;
 using Workbench.Experiments.Tests.Results;
@@ -25,7 +24,7 @@ public class ComparisonTests
     [Fact]
     public void Paired_t_test_by_hand()
     {
-        var test = PairedTest.Of(Candidate, Baseline, new Generator(1));
+        var test = PairedTest.Of(Candidate, Baseline, new Random(1));
         Assert.Equal(4, test.Pairs);
         Assert.Equal(1.25, test.MeanDifference, 1e-15);
         Assert.Equal(ExpectedSe, test.Difference.StdError, 1e-15);
@@ -44,12 +43,12 @@ public class ComparisonTests
     [Fact]
     public void Paired_test_edge_cases()
     {
-        Assert.Contains("one baseline value per candidate", Assert.Throws<ArgumentException>(() => PairedTest.Of([1, 2], [1], new Generator(1))).Message);
-        var single = PairedTest.Of([3.0], [1.0], new Generator(1));
+        Assert.Contains("one baseline value per candidate", Assert.Throws<ArgumentException>(() => PairedTest.Of([1, 2], [1], new Random(1))).Message);
+        var single = PairedTest.Of([3.0], [1.0], new Random(1));
         Assert.Equal(2.0, single.MeanDifference);
         Assert.True(double.IsNaN(single.T) && double.IsNaN(single.P) && double.IsNaN(single.BootstrapLow));
         // Identical differences: no spread, so no t statistic (not an infinite one).
-        var constant = PairedTest.Of([3.0, 4.0], [1.0, 2.0], new Generator(1));
+        var constant = PairedTest.Of([3.0, 4.0], [1.0, 2.0], new Random(1));
         Assert.True(double.IsNaN(constant.T));
         Assert.Equal((2.0, 2.0), (constant.BootstrapLow, constant.BootstrapHigh));
     }

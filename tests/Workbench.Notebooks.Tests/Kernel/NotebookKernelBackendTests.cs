@@ -127,10 +127,26 @@ public sealed class NotebookKernelBackendTests : IAsyncLifetime
         c = await backend.CompleteAsync("whi", 3, CancellationToken.None);
         Assert.Contains("while", c.Matches);
 
+        // TorchSharp through its using static: torch's nested types and static members by plain name.
+        c = await backend.CompleteAsync("var g = new Gener", 17, CancellationToken.None);
+        Assert.Contains("Generator", c.Matches);
+        c = await backend.CompleteAsync("var r = rand", 12, CancellationToken.None);
+        Assert.Contains("randn", c.Matches);
+        Assert.Contains("randperm", c.Matches);
+
         // Static members after a type name; instance members (not static ones) after a variable.
-        c = await backend.CompleteAsync("Tensor.Ze", 9, CancellationToken.None);
-        Assert.Contains("Zeros", c.Matches);
-        Assert.Equal((7, 9), (c.CursorStart, c.CursorEnd));
+        c = await backend.CompleteAsync("torch.ze", 8, CancellationToken.None);
+        Assert.Contains("zeros", c.Matches);
+        Assert.Contains("zeros_like", c.Matches);
+        Assert.Equal((6, 8), (c.CursorStart, c.CursorEnd));
+        c = await backend.CompleteAsync("torch.nn.Lin", 12, CancellationToken.None);
+        Assert.Contains("Linear", c.Matches);
+        c = await backend.CompleteAsync("ActivationRegistry.Cr", 21, CancellationToken.None);
+        Assert.Equal(["Create"], c.Matches);
+        await Run("var someTensor = torch.zeros(2, 3);");
+        c = await backend.CompleteAsync("someTensor.resh", 15, CancellationToken.None);
+        Assert.Contains("reshape", c.Matches);
+        Assert.DoesNotContain("zeros", c.Matches);
         c = await backend.CompleteAsync("words.", 6, CancellationToken.None);
         Assert.Contains("Add", c.Matches);
         Assert.Contains("Count", c.Matches);
@@ -165,8 +181,8 @@ public sealed class NotebookKernelBackendTests : IAsyncLifetime
         r = await backend.InspectAsync("Tensor", 2, 0, CancellationToken.None);
         Assert.True(r.Found);
         var text = r.Bundle!.Data["text/plain"].GetValue<string>();
-        Assert.StartsWith("class Tensor", text);
-        Assert.Contains("Shape", text);
+        Assert.StartsWith("class torch.Tensor", text);
+        Assert.Contains("shape", text);
 
         r = await backend.InspectAsync("Math.Sqrt(2)", 7, 0, CancellationToken.None);
         Assert.True(r.Found);

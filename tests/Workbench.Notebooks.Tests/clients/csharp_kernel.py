@@ -75,9 +75,9 @@ def session():
         check(shown[0]["transient"]["display_id"] == updated[0]["transient"]["display_id"], "display ids differ")
 
         # Completion: static members of a type, a variable by prefix, members of a variable's type.
-        content = kc.complete("Tensor.", 7, reply=True, timeout=TIMEOUT)["content"]
-        check(content["status"] == "ok" and "FromArray" in content["matches"] and "Randn" in content["matches"], f"Tensor. {content['matches'][:20]}")
-        check((content["cursor_start"], content["cursor_end"]) == (7, 7), f"Tensor. range {content}")
+        content = kc.complete("torch.", 6, reply=True, timeout=TIMEOUT)["content"]
+        check(content["status"] == "ok" and "tensor" in content["matches"] and "randn" in content["matches"], f"torch. {content['matches'][:20]}")
+        check((content["cursor_start"], content["cursor_end"]) == (6, 6), f"torch. range {content}")
         run_cell(kc, "var myLongVariable = new List<int> { 1, 2 };")
         content = kc.complete("myLo", 4, reply=True, timeout=TIMEOUT)["content"]
         check(content["matches"] == ["myLongVariable"], f"variable prefix {content}")

@@ -1,4 +1,6 @@
-using Workbench.Autograd;
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
 using Workbench.Vae.Data;
 using static Workbench.Vae.Tests.Data.ImageDatasetTests;
 
@@ -15,7 +17,7 @@ public class BatchesTests
         foreach (var batch in batches)
         {
             order.AddRange(batch.Indices.ToArray());
-            pixels.Add(batch.Images.ToArray());
+            pixels.Add(batch.Images.Floats());
             sizes.Add(batch.Size);
         }
         return (order.ToArray(), pixels.ToArray(), sizes.ToArray());
@@ -32,10 +34,11 @@ public class BatchesTests
             var seen = new List<int>();
             foreach (var batch in batches)
             {
-                var images = batch.Images.AsSpan<float>();
+                var images = batch.Images.Floats().AsSpan();
                 var labels = batch.Labels.Span;
                 var indices = batch.Indices.Span;
-                Assert.Equal(new[] { batch.Size, ds.Dim }, batch.Images.ShapeArray());
+                Assert.Equal(new[] { batch.Size, ds.Dim }, batch.Images.Dims());
+                Assert.Equal(ScalarType.Float32, batch.Images.dtype);
                 for (int r = 0; r < batch.Size; r++)
                 {
                     Assert.True(ds.Image(indices[r]).SequenceEqual(images.Slice(r * ds.Dim, ds.Dim)));
@@ -63,6 +66,45 @@ public class BatchesTests
         Assert.Equal(a1.Pixels, b1.Pixels);
         Assert.NotEqual(a1.Order, a2.Order);   // each epoch draws a new order
         Assert.NotEqual(a1.Order, c1.Order);
+    }
+
+    [Fact]
+    public void TheShuffleIsTorchRandpermOfTheGenerator()
+    {
+        var ds = Synthetic(64);
+        var expected = torch.randperm(64, generator: new Generator(7)).data<long>().ToArray().Select(i => (int)i);
+        Assert.Equal(expected, RunEpoch(new Batches(ds, 8, shuffle: true, new Generator(7))).Order);
+    }
+
+    [Fact]
+    public void DynamicDrawsAreTorchBernoulliOfTheBatchGreyLevels()
+    {
+        // Unshuffled, the first batch's draw is the generator's first: torch.bernoulli over the batch's [8, Dim] grey levels.
+        var ds = Synthetic(50, 28, 28);
+        var grey = torch.tensor(ds.Pixels[..(8 * ds.Dim)].ToArray(), [8, ds.Dim]);
+        var expected = torch.bernoulli(grey, new Generator(9)).Floats();
+        var first = new Batches(ds, 8, shuffle: false, new Generator(9), Binarization.Dynamic).First().Images.Floats();
+        Assert.Equal(expected, first);
+    }
+
+    [Fact]
+    public void BatchesOutliveTheDisposeScopeTheyWereMadeIn()
+    {
+        // The reused batch tensor is detached from every dispose scope: a training step's scope must not free it.
+        var ds = Synthetic(12);
+        Batches batches;
+        using (torch.NewDisposeScope()) batches = new Batches(ds, 4, shuffle: true, new Generator(1), Binarization.Dynamic);
+        foreach (var batch in batches)
+        {
+            using (var scope = torch.NewDisposeScope())
+            {
+                var doubled = batch.Images * 2;
+                Assert.Equal(batch.Size, doubled.shape[0]);
+            }
+            Assert.False(batch.Images.IsInvalid);
+            Assert.Equal(batch.Size * ds.Dim, batch.Images.Floats().Length);
+        }
+        Assert.False(ds.Images.IsInvalid);
     }
 
     [Fact]
@@ -97,24 +139,32 @@ public class BatchesTests
     [Fact]
     public void EpochAllocatesNothingPerBatch()
     {
-        // 2,000 images of 784 floats: 6.3 MB copied through batches per epoch, 4,000 batches of 1 per dynamic epoch.
+        // 2,000 images of 784 floats: 6.3 MB copied through batches per epoch, 2,000 batches of 1.
         var ds = Synthetic(2000, 28, 28);
         foreach (var mode in Enum.GetValues<Binarization>())
         {
             var batches = new Batches(ds, 1, shuffle: true, new Generator(3), mode);
             Consume(batches);   // warm up (JIT, first-call allocations)
+            long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
             long before = GC.GetAllocatedBytesForCurrentThread();
             double sum = Consume(batches);
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             Assert.True(sum > 0);
-            // The data is 6.3 MB and there are 2,000 batches: even 8 bytes per batch would be 16 KB.
-            Assert.True(allocated < 1024, $"{mode}: an epoch of 2,000 batches allocated {allocated} bytes.");
+            // No native tensor outlives its batch: the count of live tensors is where it was before the epoch.
+            Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            if (mode == Binarization.Dynamic)
+                // Each batch's Bernoulli draw makes a tensor (its managed wrapper is a few hundred bytes), but no
+                // pixel array: one image is 3,136 bytes, so 2,000 of them would be over 6 MB.
+                Assert.True(allocated < 2000 * 1024, $"{mode}: an epoch of 2,000 batches allocated {allocated} bytes.");
+            else
+                // Copied straight into the reused tensor's memory: even 8 bytes per batch would be 16 KB.
+                Assert.True(allocated < 1024, $"{mode}: an epoch of 2,000 batches allocated {allocated} bytes.");
         }
 
         static double Consume(Batches batches)
         {
             double sum = 0;
-            foreach (var batch in batches) sum += batch.Images.AsSpan<float>()[0] + batch.Labels.Span[0];
+            foreach (var batch in batches) sum += MemoryMarshal.Cast<byte, float>(batch.Images.bytes)[0] + batch.Labels.Span[0];
             return sum;
         }
     }
@@ -182,7 +232,7 @@ public class BatchesTests
         var rows = new float[ds.Count][];
         foreach (var batch in batches)
             for (int r = 0; r < batch.Size; r++)
-                rows[batch.Indices.Span[r]] = batch.Images.AsSpan<float>().Slice(r * ds.Dim, ds.Dim).ToArray();
+                rows[batch.Indices.Span[r]] = batch.Images[r].Floats();
         return rows;
     }
 

@@ -1,4 +1,5 @@
-using Workbench.Autograd;
+using TorchSharp;
+using static TorchSharp.torch;
 using Workbench.Vae.Data;
 
 namespace Workbench.Vae.Tests.Data;
@@ -39,11 +40,12 @@ public class ImageDatasetTests : IDisposable
         Assert.Equal(12, ds.Count);
         Assert.Equal(new[] { 4, 5 }, ds.ImageShape);
         Assert.Equal(20, ds.Dim);
-        Assert.Equal(new[] { 12, 20 }, ds.Images.ShapeArray());
-        Assert.Equal(DType.Float32, ds.Images.DType);
+        Assert.Equal(new[] { 12, 20 }, ds.Images.Dims());
+        Assert.Equal(ScalarType.Float32, ds.Images.dtype);
         // Image 3, pixel 2: (7*3 + 3*2) mod 256 = 27 -> 27/255.
         Assert.Equal(27f / 255f, ds.Image(3)[2]);
-        Assert.Equal(27f / 255f, ds.Images.AsSpan<float>()[3 * 20 + 2]);
+        Assert.Equal(27f / 255f, ds.Images[3, 2].item<float>());
+        Assert.Equal(ds.Pixels.ToArray(), ds.Images.Floats());
         Assert.Equal((byte)3, ds.Labels[3]);
         foreach (float v in ds.Pixels) Assert.InRange(v, 0f, 1f);
         Assert.Equal(Enumerable.Range(0, 12), ds.SourceIndices.ToArray());
@@ -108,6 +110,21 @@ public class ImageDatasetTests : IDisposable
         }
         // 313,600 Bernoulli draws: the mean's standard error is below 0.001, so 0.005 is a 5-sigma band.
         Assert.InRange(mean / ds.Pixels.Length - expected / ds.Pixels.Length, -0.005, 0.005);
+    }
+
+    [Fact]
+    public void SeededDrawsAreTorchsOwn()
+    {
+        // StaticSample is one torch.bernoulli over the [Count, Dim] block; validation and random subsets take the first
+        // rows of one torch.randperm, sorted.
+        var ds = Synthetic(100, 4, 4);
+        var p = torch.tensor(ds.Pixels.ToArray(), [100, 16]);
+        Assert.Equal(torch.bernoulli(p, new Generator(11)).Floats(), ds.Binarize(Binarization.StaticSample, new Generator(11)).Pixels.ToArray());
+        var perm = torch.randperm(100, generator: new Generator(5)).data<long>().ToArray().Select(i => (int)i).ToArray();
+        Assert.Equal(perm[..20].Order(), ds.SplitValidation(20, seed: 5).Validation.SourceIndices.ToArray());
+        Assert.Equal(perm[20..].Order(), ds.SplitValidation(20, seed: 5).Train.SourceIndices.ToArray());
+        var sub = torch.randperm(100, generator: new Generator(3)).data<long>().ToArray().Take(7).Select(i => (int)i).Order();
+        Assert.Equal(sub, ds.Subset(7, seed: 3).SourceIndices.ToArray());
     }
 
     [Fact]

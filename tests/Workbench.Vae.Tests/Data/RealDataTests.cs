@@ -1,4 +1,5 @@
-using Workbench.Autograd;
+using TorchSharp;
+using static TorchSharp.torch;
 using Workbench.Vae.Data;
 
 namespace Workbench.Vae.Tests.Data;

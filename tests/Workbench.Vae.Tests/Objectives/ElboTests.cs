@@ -1,4 +1,5 @@
-using Workbench.Autograd;
+using TorchSharp;
+using static TorchSharp.torch;
 using Workbench.Vae.Models;
 using Workbench.Vae.Objectives;
 using static Workbench.Vae.Tests.Objectives.ObjectiveTestUtil;
@@ -44,8 +45,8 @@ public class ElboTests
     //   dim 2: mu = 0.2, 1      -> KL 0.02, 0.5   (batch mean 0.26)
     // True KL per example: 0.52 and 1.0.
     private static Posterior FreeBitsQ(bool grad = false) => new(
-        grad ? Data64([1, 0, 0.2, 1, 0, 1], 2, 3).RequiresGrad_() : Data64([1, 0, 0.2, 1, 0, 1], 2, 3),
-        Tensor.Zeros([2, 3], DType.Float64));
+        grad ? Data64([1, 0, 0.2, 1, 0, 1], 2, 3).requires_grad_() : Data64([1, 0, 0.2, 1, 0, 1], 2, 3),
+        torch.zeros([2, 3], ScalarType.Float64));
     private static readonly Tensor FreeBitsX = Data64([1, 0, 0, 1], 2, 2);
     private static readonly DecoderOutput FreeBitsPx = new(Likelihood.Bernoulli, Data64([0, 0, 0, 0], 2, 2));   // reconstruction 2 ln 2 each
 
@@ -78,24 +79,24 @@ public class ElboTests
     public void FreeBitsStopsTheGradientOfFlooredDims()
     {
         var q = FreeBitsQ(grad: true);
-        Elbo.Compute(FreeBitsX, q, FreeBitsPx, freeBits: 0.3).Loss.Sum().Backward();
-        var grad = q.Mean.Grad!;
+        Elbo.Compute(FreeBitsX, q, FreeBitsPx, freeBits: 0.3).Loss.sum().backward();
+        var grad = q.Mean.grad!;
         // d KL / d mu = mu for the kept dim 0 (1 for both examples); zero for the floored dims 1 and 2.
-        Assert.Equal(1.0, grad[0, 0]);
-        Assert.Equal(1.0, grad[1, 0]);
-        Assert.Equal(0.0, grad[0, 2]);
-        Assert.Equal(0.0, grad[1, 2]);
+        Assert.Equal(1.0, grad.At(0, 0));
+        Assert.Equal(1.0, grad.At(1, 0));
+        Assert.Equal(0.0, grad.At(0, 2));
+        Assert.Equal(0.0, grad.At(1, 2));
         var q2 = FreeBitsQ(grad: true);
-        Elbo.Compute(FreeBitsX, q2, FreeBitsPx).Loss.Sum().Backward();
-        AssertClose(0.2, q2.Mean.Grad![0, 2], 1e-15);                 // without free bits dim 2 is pulled to the prior
+        Elbo.Compute(FreeBitsX, q2, FreeBitsPx).Loss.sum().backward();
+        AssertClose(0.2, q2.Mean.grad![0, 2], 1e-15);                 // without free bits dim 2 is pulled to the prior
     }
 
     [Fact]
     public void MultiSampleReconstructionAveragesTheSameDrawsSampleMajor()
     {
         var x = SoftData(_g, 3, 4);
-        var encode = LinearEncoder(Tensor.Randn([4, 4], _g, DType.Float64), Tensor.Randn([4], _g, DType.Float64));
-        var decode = BernoulliDecoder(Tensor.Randn([4, 2], _g, DType.Float64), Tensor.Randn([4], _g, DType.Float64));
+        var encode = LinearEncoder(Randn64(_g, 4, 4), Randn64(_g, 4));
+        var decode = BernoulliDecoder(Randn64(_g, 4, 2), Randn64(_g, 4));
         var terms = Elbo.Compute(x, encode, decode, new Generator(99), samples: 5);
 
         // The same computation spelled out: z [5, 3, 2] from the same generator, decoded one sample at a time.
@@ -104,30 +105,30 @@ public class ElboTests
         var manual = new double[3];
         for (int s = 0; s < 5; s++)
         {
-            var ll = LogLikelihood.Of(x, decode(z.Slice(s, s + 1).Reshape(3, 2)));
-            for (int b = 0; b < 3; b++) manual[b] -= ll[b] / 5;
+            var ll = LogLikelihood.Of(x, decode(z[s]));
+            for (int b = 0; b < 3; b++) manual[b] -= ll.At(b) / 5;
         }
         for (int b = 0; b < 3; b++) AssertClose(manual[b], terms.Reconstruction[b], 1e-13, $"row {b}");
 
         // And the overload taking an [S, B, D] decoder output agrees.
-        var px = decode(z.Reshape(15, 2));
-        var viaOverload = Elbo.Compute(x, q, px with { Location = px.Location.Reshape(5, 3, 4) });
-        for (int b = 0; b < 3; b++) AssertClose(terms.Loss[b], viaOverload.Loss[b], 1e-13);
+        var px = decode(z.reshape(15, 2));
+        var viaOverload = Elbo.Compute(x, q, px with { Location = px.Location.reshape(5, 3, 4) });
+        for (int b = 0; b < 3; b++) AssertClose(terms.Loss.At(b), viaOverload.Loss[b], 1e-13);
     }
 
     [Fact]
     public void LearnedVarianceOutputsAreSplitPerSample()
     {
-        var x = Tensor.Randn([2, 3], _g, DType.Float64);
-        var encode = LinearEncoder(Tensor.Randn([2, 3], _g, DType.Float64), Tensor.Randn([2], _g, DType.Float64));
-        var decode = LearnedVarianceDecoder(Tensor.Randn([3, 1], _g, DType.Float64), Tensor.Randn([3], _g, DType.Float64),
-            Tensor.Randn([3, 1], _g, DType.Float64), Tensor.Randn([3], _g, DType.Float64));
+        var x = Randn64(_g, 2, 3);
+        var encode = LinearEncoder(Randn64(_g, 2, 3), Randn64(_g, 2));
+        var decode = LearnedVarianceDecoder(Randn64(_g, 3, 1), Randn64(_g, 3),
+            Randn64(_g, 3, 1), Randn64(_g, 3));
         var terms = Elbo.Compute(x, encode, decode, new Generator(7), samples: 4);
         var z = Gaussian.Sample(encode(x), new Generator(7), 4);
         for (int b = 0; b < 2; b++)
         {
             double expected = 0;
-            for (int s = 0; s < 4; s++) expected -= LogLikelihood.Of(x, decode(z.Slice(s, s + 1).Reshape(2, 1)))[b] / 4;
+            for (int s = 0; s < 4; s++) expected -= LogLikelihood.Of(x, decode(z[s])).At(b) / 4;
             AssertClose(expected, terms.Reconstruction[b], 1e-13);
         }
     }
@@ -136,16 +137,16 @@ public class ElboTests
     public void Float32GivesTheFloat64Values()
     {
         var x = SoftData(_g, 3, 5);
-        var we = Tensor.Randn([4, 5], _g, DType.Float64); var be = Tensor.Randn([4], _g, DType.Float64);
-        var wd = Tensor.Randn([5, 2], _g, DType.Float64); var bd = Tensor.Randn([5], _g, DType.Float64);
+        var we = Randn64(_g, 4, 5); var be = Randn64(_g, 4);
+        var wd = Randn64(_g, 5, 2); var bd = Randn64(_g, 5);
         var t64 = Elbo.Compute(x, LinearEncoder(we, be), BernoulliDecoder(wd, bd), new Generator(3), samples: 2, beta: 0.5, freeBits: 0.1);
-        var f = DType.Float32;
-        var t32 = Elbo.Compute(x.To(f), LinearEncoder(we.To(f), be.To(f)), BernoulliDecoder(wd.To(f), bd.To(f)), new Generator(3), samples: 2, beta: 0.5, freeBits: 0.1);
-        Assert.Equal(DType.Float32, t32.Loss.DType);
+        var f = ScalarType.Float32;
+        var t32 = Elbo.Compute(x.to(f), LinearEncoder(we.to(f), be.to(f)), BernoulliDecoder(wd.to(f), bd.to(f)), new Generator(3), samples: 2, beta: 0.5, freeBits: 0.1);
+        Assert.Equal(ScalarType.Float32, t32.Loss.dtype);
         for (int b = 0; b < 3; b++)
         {
-            AssertClose(t64.Loss[b], t32.Loss[b], 1e-4 * (1 + Math.Abs(t64.Loss[b])));
-            AssertClose(t64.Kl[b], t32.Kl[b], 1e-4 * (1 + Math.Abs(t64.Kl[b])));
+            AssertClose(t64.Loss.At(b), t32.Loss[b], 1e-4 * (1 + Math.Abs(t64.Loss.At(b))));
+            AssertClose(t64.Kl.At(b), t32.Kl[b], 1e-4 * (1 + Math.Abs(t64.Kl.At(b))));
         }
     }
 
@@ -163,7 +164,7 @@ public class ElboTests
     [Fact]
     public void GradientsWithFreeBitsAndLearnedVarianceMatchFiniteDifferences()
     {
-        var x = Tensor.Randn([4, 3], _g, DType.Float64);
+        var x = Randn64(_g, 4, 3);
         Tensor[] parameters =
         [
             Scaled(_g, 0.5, 4, 3), Rand64(_g, 4),                    // encoder -> 2 latent dims
@@ -197,8 +198,8 @@ public class ElboTests
     public void BadInputsAreRejectedWithAClearMessage()
     {
         var x = SoftData(_g, 3, 4);
-        var encode = LinearEncoder(Tensor.Randn([4, 4], _g, DType.Float64), Tensor.Randn([4], _g, DType.Float64));
-        var decode = BernoulliDecoder(Tensor.Randn([4, 2], _g, DType.Float64), Tensor.Randn([4], _g, DType.Float64));
+        var encode = LinearEncoder(Randn64(_g, 4, 4), Randn64(_g, 4));
+        var decode = BernoulliDecoder(Randn64(_g, 4, 2), Randn64(_g, 4));
         var ex = Assert.Throws<ArgumentOutOfRangeException>(() => Elbo.Compute(x, encode, decode, _g, samples: 0));
         Assert.Contains("samples", ex.Message);
         ex = Assert.Throws<ArgumentOutOfRangeException>(() => Elbo.Compute(x, encode, decode, _g, beta: -1));
@@ -206,12 +207,12 @@ public class ElboTests
         ex = Assert.Throws<ArgumentOutOfRangeException>(() => Elbo.Compute(x, encode, decode, _g, freeBits: double.NaN));
         Assert.Contains("freeBits", ex.Message);
 
-        var wrongBatch = Assert.Throws<ArgumentException>(() => Elbo.Compute(x, _ => encode(x.Slice(0, 2)), decode, _g));
+        var wrongBatch = Assert.Throws<ArgumentException>(() => Elbo.Compute(x, _ => encode(x.narrow(0, 0, 2)), decode, _g));
         Assert.Contains("batch of 3", wrongBatch.Message);
-        var wrongRows = Assert.Throws<InvalidOperationException>(() => Elbo.Compute(x, encode, z => decode(z.Slice(0, 1)), _g, samples: 2));
+        var wrongRows = Assert.Throws<InvalidOperationException>(() => Elbo.Compute(x, encode, z => decode(z.narrow(0, 0, 1)), _g, samples: 2));
         Assert.Contains("6 latent codes", wrongRows.Message);
-        var dtype = Assert.Throws<ArgumentException>(() => Elbo.Compute(HandX.To(DType.Float32), HandQ, HandPx));
+        var dtype = Assert.Throws<ArgumentException>(() => Elbo.Compute(HandX.to(ScalarType.Float32), HandQ, HandPx));
         Assert.Contains("Float32", dtype.Message);
-        Assert.Throws<ArgumentException>(() => Elbo.Compute(Tensor.Zeros([0, 4], DType.Float64), encode, decode, _g));
+        Assert.Throws<ArgumentException>(() => Elbo.Compute(torch.zeros([0, 4], ScalarType.Float64), encode, decode, _g));
     }
 }

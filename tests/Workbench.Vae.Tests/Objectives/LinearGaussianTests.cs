@@ -1,4 +1,5 @@
-using Workbench.Autograd;
+using TorchSharp;
+using static TorchSharp.torch;
 using Workbench.Vae.Objectives;
 using Xunit.Abstractions;
 using static Workbench.Vae.Tests.Objectives.ObjectiveTestUtil;
@@ -47,15 +48,15 @@ public class LinearGaussianTests(ITestOutputHelper output)
             var (mw, vw) = wrong.At(_rows[r]);
             var (m, v) = _model.ExactPosterior(_rows[r]);
             double gap = LinearGaussianModel.KlDiagonal(mw, vw, m, v);
-            double elbo = -terms.Loss[r];
+            double elbo = -terms.Loss.At(r);
             // The KL term is analytic, so the only Monte Carlo noise is the reconstruction's: its per-sample standard
             // deviation here is below 3 nats, so 40000 samples give a standard error below 0.015; 0.08 is over 5 of them.
             Assert.True(gap > 0.5, $"the wrong posterior should be clearly wrong (gap {gap})");
             Assert.True(elbo < logPx, $"ELBO {elbo} must be below log p(x) {logPx}");
             AssertClose(_model.AnalyticElbo(_rows[r], mw, vw), elbo, 0.08, $"row {r} ELBO");
             AssertClose(gap, logPx - elbo, 0.08, $"row {r} gap");
-            AssertClose(-elbo, terms.Reconstruction[r] + terms.Kl[r], 1e-12, "loss = reconstruction + KL at beta 1");
-            AssertClose(-elbo, -terms.Bound[r], 1e-12);
+            AssertClose(-elbo, terms.Reconstruction.At(r) + terms.Kl.At(r), 1e-12, "loss = reconstruction + KL at beta 1");
+            AssertClose(-elbo, -terms.Bound.At(r), 1e-12);
         }
     }
 
@@ -64,7 +65,7 @@ public class LinearGaussianTests(ITestOutputHelper output)
     {
         var terms = Elbo.Compute(X, _model.ExactEncoder().Encoder(), _model.Decoder(), new Generator(6), samples: 40000);
         for (int r = 0; r < _rows.Length; r++)
-            AssertClose(_model.ExactLogMarginal(_rows[r]), -terms.Loss[r], 0.05, $"row {r}");
+            AssertClose(_model.ExactLogMarginal(_rows[r]), -terms.Loss.At(r), 0.05, $"row {r}");
     }
 
     [Theory]
@@ -75,7 +76,7 @@ public class LinearGaussianTests(ITestOutputHelper output)
     {
         // At q = p(z|x) every importance weight p(x, z)/q(z|x) equals p(x), so the bound has no variance at all.
         var bound = Iwae.Bound(X, _model.ExactEncoder().Encoder(), _model.Decoder(), new Generator(7), k);
-        Assert.Equal(new[] { _rows.Length }, bound.ShapeArray());
+        Assert.Equal(new[] { _rows.Length }, bound.Dims());
         for (int r = 0; r < _rows.Length; r++) AssertClose(_model.ExactLogMarginal(_rows[r]), bound[r], 1e-10, $"row {r}");
     }
 
@@ -91,7 +92,7 @@ public class LinearGaussianTests(ITestOutputHelper output)
         double logPx = _model.ExactLogMarginal(x);
         var gen = new Generator(8);
         int[] ks = [1, 5, 50, 500];
-        var stats = ks.Select(k => MeanAndStdError(Iwae.Bound(data, encode, decode, gen, k).ToDoubleArray())).ToArray();
+        var stats = ks.Select(k => MeanAndStdError(Iwae.Bound(data, encode, decode, gen, k).Doubles())).ToArray();
         output.WriteLine($"log p(x) = {logPx:F4}; " + string.Join("; ", ks.Select((k, i) => $"L_{k} = {stats[i].Mean:F4} +- {stats[i].StdError:F4}")));
         for (int i = 1; i < ks.Length; i++)
         {
@@ -115,9 +116,9 @@ public class LinearGaussianTests(ITestOutputHelper output)
         var wrong = WrongPosterior();
         var (mw, vw) = wrong.At(x);
         double elbo = _model.AnalyticElbo(x, mw, vw);
-        var (iwaeMean, iwaeSe) = MeanAndStdError(Iwae.Bound(data, wrong.Encoder(), _model.Decoder(), new Generator(9), 1).ToDoubleArray());
+        var (iwaeMean, iwaeSe) = MeanAndStdError(Iwae.Bound(data, wrong.Encoder(), _model.Decoder(), new Generator(9), 1).Doubles());
         AssertClose(elbo, iwaeMean, 5 * iwaeSe, "E[L_1] vs the closed-form ELBO");
-        var (elboMean, elboSe) = MeanAndStdError(Elbo.Compute(data, wrong.Encoder(), _model.Decoder(), new Generator(10)).Bound.ToDoubleArray());
+        var (elboMean, elboSe) = MeanAndStdError(Elbo.Compute(data, wrong.Encoder(), _model.Decoder(), new Generator(10)).Bound.Doubles());
         AssertClose(elbo, elboMean, 5 * elboSe, "single-sample Elbo.Compute vs the closed-form ELBO");
         // The bound must be a real gap away from log p(x), or this test could not tell the two apart.
         Assert.True(_model.ExactLogMarginal(x) - elbo > 20 * iwaeSe);
@@ -136,8 +137,8 @@ public class LinearGaussianTests(ITestOutputHelper output)
         foreach (int r in new[] { 0, 1 })
         {
             var data = LinearGaussianModel.ToTensor(Enumerable.Repeat(_rows[r], repeats).ToArray());
-            var estimates = Iwae.NegativeLogLikelihood(data, wrong.Encoder(), _model.Decoder(), new Generator(12 + r), k: 5000, batchSize: 10, chunk: 1000);
-            var (mean, se) = MeanAndStdError(estimates.ToDoubleArray());
+            var estimates = Iwae.NegativeLogLikelihood(data, wrong.Encoder(), _model.Decoder(), new Generator((ulong)(12 + r)), k: 5000, batchSize: 10, chunk: 1000);
+            var (mean, se) = MeanAndStdError(estimates.Doubles());
             double nll = -_model.ExactLogMarginal(_rows[r]);
             var (mw, vw) = wrong.At(_rows[r]);
             double elboGap = -nll - _model.AnalyticElbo(_rows[r], mw, vw);   // log p(x) - ELBO > 0

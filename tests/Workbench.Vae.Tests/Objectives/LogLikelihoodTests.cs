@@ -1,4 +1,5 @@
-using Workbench.Autograd;
+using TorchSharp;
+using static TorchSharp.torch;
 using Workbench.Vae.Models;
 using Workbench.Vae.Objectives;
 using static Workbench.Vae.Tests.Objectives.ObjectiveTestUtil;
@@ -20,23 +21,23 @@ public class LogLikelihoodTests
         var x = Data64([1, 0, 0.3], 1, 3);
         var px = new DecoderOutput(Likelihood.Bernoulli, Data64([0, 2, -1], 1, 3));
         var ll = LogLikelihood.Of(x, px);
-        Assert.Equal(new[] { 1 }, ll.ShapeArray());
+        Assert.Equal(new[] { 1 }, ll.Dims());
         AssertClose(-3.433336879121141, ll[0], 1e-14);
     }
 
     [Fact]
     public void BernoulliIsTheLogProbabilityOfBinaryPixels()
     {
-        var x = Tensor.Bernoulli(Tensor.Full([4, 6], 0.5, DType.Float64), _g);
-        var logits = Tensor.Randn([4, 6], _g, DType.Float64).Mul(3);
+        var x = torch.bernoulli(torch.full([4, 6], 0.5, ScalarType.Float64), _g);
+        var logits = Randn64(_g, 4, 6).mul(3);
         var ll = LogLikelihood.Of(x, new DecoderOutput(Likelihood.Bernoulli, logits));
         for (int b = 0; b < 4; b++)
         {
             double expected = 0;
             for (int d = 0; d < 6; d++)
             {
-                double p = 1 / (1 + Math.Exp(-logits[b, d]));
-                expected += x[b, d] == 1 ? Math.Log(p) : Math.Log(1 - p);
+                double p = 1 / (1 + Math.Exp(-logits.At(b, d)));
+                expected += x.At(b, d) == 1 ? Math.Log(p) : Math.Log(1 - p);
             }
             AssertClose(expected, ll[b], 1e-12, $"row {b}");
         }
@@ -48,12 +49,12 @@ public class LogLikelihoodTests
         // Confident and right: log p = 0; confident and wrong: log p = -1000 (finite, not -inf or NaN).
         var x = Data64([1, 0, 1, 0], 4, 1);
         var ll = LogLikelihood.Of(x, new DecoderOutput(Likelihood.Bernoulli, Data64([1000, -1000, -1000, 1000], 4, 1)));
-        Assert.Equal(0.0, ll[0]);
-        Assert.Equal(0.0, ll[1]);
-        Assert.Equal(-1000.0, ll[2]);
-        Assert.Equal(-1000.0, ll[3]);
-        var ll32 = LogLikelihood.Of(x.To(DType.Float32), new DecoderOutput(Likelihood.Bernoulli, Data64([100, -100, -100, 100], 4, 1).To(DType.Float32)));
-        Assert.Equal(-100.0, ll32[2]);
+        Assert.Equal(0.0, ll.At(0));
+        Assert.Equal(0.0, ll.At(1));
+        Assert.Equal(-1000.0, ll.At(2));
+        Assert.Equal(-1000.0, ll.At(3));
+        var ll32 = LogLikelihood.Of(x.to(ScalarType.Float32), new DecoderOutput(Likelihood.Bernoulli, Data64([100, -100, -100, 100], 4, 1).to(ScalarType.Float32)));
+        Assert.Equal(-100.0, ll32.At(2));
     }
 
     [Fact]
@@ -64,7 +65,7 @@ public class LogLikelihoodTests
         //   x = 0.5, mean = 1, logVar = ln 2:    -0.5 (ln 2 pi + ln 2 + 0.125)  = -1.3280121234846454
         //   x = 0.5, mean = 0.5, logVar = 0:     -0.5 ln 2 pi                   = -0.9189385332046727
         var x = Data64([1, 0.5], 1, 2);
-        var fixedVar = LogLikelihood.Of(x, new DecoderOutput(Likelihood.Gaussian, Data64([0, 0.5], 1, 2), Tensor.Scalar(0.0, DType.Float64)));
+        var fixedVar = LogLikelihood.Of(x, new DecoderOutput(Likelihood.Gaussian, Data64([0, 0.5], 1, 2), torch.tensor(0.0, ScalarType.Float64)));
         AssertClose(-1.4189385332046727 - 0.9189385332046727, fixedVar[0], 1e-14);
         var learned = LogLikelihood.Of(x, new DecoderOutput(Likelihood.GaussianLearnedVariance, Data64([0, 1], 1, 2), Data64([0, Math.Log(2)], 1, 2)));
         AssertClose(-1.4189385332046727 - 1.3280121234846454, learned[0], 1e-14);
@@ -73,24 +74,24 @@ public class LogLikelihoodTests
     [Fact]
     public void SampleDimsBroadcastAgainstTheData()
     {
-        var x = Tensor.Rand([3, 5], _g, 0, 1, DType.Float64);
-        var logits = Tensor.Randn([4, 3, 5], _g, DType.Float64);
-        var means = Tensor.Randn([4, 3, 5], _g, DType.Float64);
-        var logVar = Tensor.Randn([4, 3, 5], _g, DType.Float64);
+        var x = torch.rand([3, 5], ScalarType.Float64, generator: _g);
+        var logits = Randn64(_g, 4, 3, 5);
+        var means = Randn64(_g, 4, 3, 5);
+        var logVar = Randn64(_g, 4, 3, 5);
         var bern = LogLikelihood.Of(x, new DecoderOutput(Likelihood.Bernoulli, logits));
         var gauss = LogLikelihood.Of(x, new DecoderOutput(Likelihood.GaussianLearnedVariance, means, logVar));
         var shared = LogLikelihood.Of(x, new DecoderOutput(Likelihood.Gaussian, means, Data64([0.1, 0.2, 0.3, 0.4, 0.5], 1, 5)));
-        Assert.Equal(new[] { 4, 3 }, bern.ShapeArray());
+        Assert.Equal(new[] { 4, 3 }, bern.Dims());
         for (int s = 0; s < 4; s++)
         {
-            var b1 = LogLikelihood.Of(x, new DecoderOutput(Likelihood.Bernoulli, logits.Slice(s, s + 1).Reshape(3, 5)));
-            var g1 = LogLikelihood.Of(x, new DecoderOutput(Likelihood.GaussianLearnedVariance, means.Slice(s, s + 1).Reshape(3, 5), logVar.Slice(s, s + 1).Reshape(3, 5)));
-            var s1 = LogLikelihood.Of(x, new DecoderOutput(Likelihood.Gaussian, means.Slice(s, s + 1).Reshape(3, 5), Data64([0.1, 0.2, 0.3, 0.4, 0.5], 5)));
+            var b1 = LogLikelihood.Of(x, new DecoderOutput(Likelihood.Bernoulli, logits[s]));
+            var g1 = LogLikelihood.Of(x, new DecoderOutput(Likelihood.GaussianLearnedVariance, means[s], logVar[s]));
+            var s1 = LogLikelihood.Of(x, new DecoderOutput(Likelihood.Gaussian, means[s], Data64([0.1, 0.2, 0.3, 0.4, 0.5], 5)));
             for (int b = 0; b < 3; b++)
             {
-                AssertClose(b1[b], bern[s, b], 1e-13);
-                AssertClose(g1[b], gauss[s, b], 1e-13);
-                AssertClose(s1[b], shared[s, b], 1e-13);
+                AssertClose(b1.At(b), bern[s, b], 1e-13);
+                AssertClose(g1.At(b), gauss[s, b], 1e-13);
+                AssertClose(s1.At(b), shared[s, b], 1e-13);
             }
         }
     }
@@ -98,18 +99,18 @@ public class LogLikelihoodTests
     [Fact]
     public void ImageShapedDataIsSummedOverEveryPixel()
     {
-        var x = Tensor.Rand([2, 1, 2, 3], _g, 0, 1, DType.Float64);
-        var logits = Tensor.Randn([2, 1, 2, 3], _g, DType.Float64);
+        var x = torch.rand([2, 1, 2, 3], ScalarType.Float64, generator: _g);
+        var logits = Randn64(_g, 2, 1, 2, 3);
         var image = LogLikelihood.Of(x, new DecoderOutput(Likelihood.Bernoulli, logits));
-        var flat = LogLikelihood.Of(x.Reshape(2, 6), new DecoderOutput(Likelihood.Bernoulli, logits.Reshape(2, 6)));
-        Assert.Equal(new[] { 2 }, image.ShapeArray());
-        for (int b = 0; b < 2; b++) AssertClose(flat[b], image[b], 1e-14);
+        var flat = LogLikelihood.Of(x.reshape(2, 6), new DecoderOutput(Likelihood.Bernoulli, logits.reshape(2, 6)));
+        Assert.Equal(new[] { 2 }, image.Dims());
+        for (int b = 0; b < 2; b++) AssertClose(flat.At(b), image[b], 1e-14);
     }
 
     [Fact]
     public void GradientsMatchFiniteDifferences()
     {
-        var x = Tensor.Rand([3, 4], _g, 0, 1, DType.Float64);
+        var x = torch.rand([3, 4], ScalarType.Float64, generator: _g);
         AssertGrad(t => LogLikelihood.Of(x, new DecoderOutput(Likelihood.Bernoulli, t[0])), Rand64(_g, 2, 3, 4));
         AssertGrad(t => LogLikelihood.Of(x, new DecoderOutput(Likelihood.GaussianLearnedVariance, t[0], t[1])), Rand64(_g, 3, 4), Rand64(_g, 3, 4));
         AssertGrad(t => LogLikelihood.Of(x, new DecoderOutput(Likelihood.Gaussian, t[0], t[1])), Rand64(_g, 2, 3, 4), Rand64(_g));
@@ -119,19 +120,19 @@ public class LogLikelihoodTests
     [Fact]
     public void BadInputsAreRejectedWithAClearMessage()
     {
-        var x = Tensor.Zeros([2, 3], DType.Float64);
-        var ex = Assert.Throws<ArgumentException>(() => LogLikelihood.Of(x, new DecoderOutput(Likelihood.Gaussian, Tensor.Zeros([2, 3], DType.Float64))));
+        var x = torch.zeros([2, 3], ScalarType.Float64);
+        var ex = Assert.Throws<ArgumentException>(() => LogLikelihood.Of(x, new DecoderOutput(Likelihood.Gaussian, torch.zeros([2, 3], ScalarType.Float64))));
         Assert.Contains("log-variance", ex.Message);
         ex = Assert.Throws<ArgumentException>(() => LogLikelihood.Of(x, new DecoderOutput(Likelihood.Bernoulli, x, x)));
         Assert.Contains("Bernoulli", ex.Message);
-        ex = Assert.Throws<ArgumentException>(() => LogLikelihood.Of(x, new DecoderOutput(Likelihood.Bernoulli, Tensor.Zeros([2, 4], DType.Float64))));
+        ex = Assert.Throws<ArgumentException>(() => LogLikelihood.Of(x, new DecoderOutput(Likelihood.Bernoulli, torch.zeros([2, 4], ScalarType.Float64))));
         Assert.Contains("[2, 4]", ex.Message);
-        Assert.Throws<ArgumentException>(() => LogLikelihood.Of(x, new DecoderOutput(Likelihood.Bernoulli, Tensor.Zeros([3, 3], DType.Float64))));
-        ex = Assert.Throws<ArgumentException>(() => LogLikelihood.Of(x, new DecoderOutput(Likelihood.Bernoulli, Tensor.Zeros([2, 3], DType.Float32))));
+        Assert.Throws<ArgumentException>(() => LogLikelihood.Of(x, new DecoderOutput(Likelihood.Bernoulli, torch.zeros([3, 3], ScalarType.Float64))));
+        ex = Assert.Throws<ArgumentException>(() => LogLikelihood.Of(x, new DecoderOutput(Likelihood.Bernoulli, torch.zeros([2, 3], ScalarType.Float32))));
         Assert.Contains("Float32", ex.Message);
-        ex = Assert.Throws<ArgumentException>(() => LogLikelihood.Of(x, new DecoderOutput(Likelihood.GaussianLearnedVariance, x, Tensor.Zeros([5, 2, 3], DType.Float64))));
+        ex = Assert.Throws<ArgumentException>(() => LogLikelihood.Of(x, new DecoderOutput(Likelihood.GaussianLearnedVariance, x, torch.zeros([5, 2, 3], ScalarType.Float64))));
         Assert.Contains("broadcast", ex.Message);
-        ex = Assert.Throws<ArgumentException>(() => LogLikelihood.Of(Tensor.Zeros([3], DType.Float64), new DecoderOutput(Likelihood.Bernoulli, Tensor.Zeros([3], DType.Float64))));
+        ex = Assert.Throws<ArgumentException>(() => LogLikelihood.Of(torch.zeros([3], ScalarType.Float64), new DecoderOutput(Likelihood.Bernoulli, torch.zeros([3], ScalarType.Float64))));
         Assert.Contains("[batch, features", ex.Message);
     }
 }
