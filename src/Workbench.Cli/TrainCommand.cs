@@ -31,15 +31,24 @@ public static class TrainCommand
         var testSubset = new Option<int?>("--test-subset") { Description = "Use only the first N test images." };
         var output = new Option<string?>("--out") { Description = "Run directory (default runs/<name>/)." };
         var device = new Option<string?>("--device") { Description = "Where to train: cpu (default) or cuda (needs a GPU and the libtorch-cuda package)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this directory from its last finished epoch, up to --epochs in all (default: its config's); bit for bit what an uninterrupted run gives." };
 
         var command = new Command("train", "Train one VAE on MNIST or Fashion-MNIST; writes config.json, metrics.csv, model.safetensors and result.json.")
         {
-            preset, config, activation, latent, hidden, beta, epochs, batch, lr, seed, data, binarize, clip, warmup, trainSubset, testSubset, output, device,
+            preset, config, activation, latent, hidden, beta, epochs, batch, lr, seed, data, binarize, clip, warmup, trainSubset, testSubset, output, device, resume,
         };
+        Option[] fixedByTheRun = [preset, config, activation, latent, hidden, beta, batch, lr, seed, data, binarize, clip, warmup, trainSubset, testSubset, output];
         command.SetAction(parse =>
         {
             // A machine that cannot load libtorch fails here with one line naming the library and the reason.
             TorchRuntime.EnsureLoaded();
+            if (parse.GetValue(resume) is string resumed)
+            {
+                var clash = fixedByTheRun.FirstOrDefault(o => parse.GetResult(o) is not null);
+                if (clash is not null)
+                    throw new ConfigException($"--resume continues a run as its config.json describes it; {clash.Name} cannot change it. Only --epochs and --device may be given with --resume.");
+                return Resume(console, new RunDirectory(resumed), parse.GetValue(epochs), parse.GetValue(device));
+            }
             var (model, training, name) = Resolve(parse.GetValue(preset), parse.GetValue(config));
             model = model with
             {
@@ -112,9 +121,30 @@ public static class TrainCommand
     private static int Train(IAnsiConsole console, VaeConfig model, TrainingOptions training, RunDirectory run)
     {
         console.MarkupLine($"[bold]Training[/] {Markup.Escape(Describe(model))} on {training.Dataset}, {training.Epochs} epochs, batch {training.BatchSize}, lr {training.LearningRate.ToString(CultureInfo.InvariantCulture)}, seed {training.Seed}");
+        var data = LoadData(console, training);
+        return Report(console, run, training.Epochs, trainer => trainer.Run(model, data, training, run));
+    }
+
+    private static int Resume(IAnsiConsole console, RunDirectory run, int? epochs, string? device)
+    {
+        var recorded = run.ReadConfig();
+        var training = recorded.Training with { Epochs = epochs ?? recorded.Training.Epochs };
+        int done = run.ReadMetrics().Count;
+        console.MarkupLine($"[bold]Resuming[/] {Markup.Escape(run.Path)}: {Markup.Escape(Describe(recorded.Model))}, epoch {done + 1} to {training.Epochs}");
+        var data = LoadData(console, training);
+        return Report(console, run, training.Epochs, trainer => trainer.Resume(run, data, epochs, device));
+    }
+
+    private static TrainingData LoadData(IAnsiConsole console, TrainingOptions training)
+    {
         var data = TrainingData.Load(training, fetchIfMissing: true, log: line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));
         console.MarkupLine($"[grey]{Markup.Escape(data.Train.Describe())}; {Markup.Escape(data.Test.Describe())}[/]");
+        return data;
+    }
 
+    /// <summary>Runs <paramref name="train"/> with a progress bar and a line per epoch, then the table and where the run is.</summary>
+    private static int Report(IAnsiConsole console, RunDirectory run, int totalEpochs, Func<Trainer, TrainingResult> train)
+    {
         var trainer = new Trainer();
         var table = new Table().AddColumns("epoch", "train loss", "test loss", "recon", "KL", "active", "train s", "eval s");
         TrainingResult? result = null;
@@ -123,12 +153,12 @@ public static class TrainCommand
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
-                var task = ctx.AddTask("epoch 1", maxValue: 1);
+                var task = ctx.AddTask("epoch", maxValue: 1);
                 trainer.StepCompleted += p =>
                 {
                     task.MaxValue = p.StepsPerEpoch;
                     task.Value = p.Step;
-                    task.Description = $"epoch {p.Epoch}/{training.Epochs}  loss {p.Loss:F2}";
+                    task.Description = $"epoch {p.Epoch}/{totalEpochs}  loss {p.Loss:F2}";
                 };
                 trainer.EpochCompleted += m =>
                 {
@@ -137,10 +167,11 @@ public static class TrainCommand
                     table.AddRow(m.Epoch.ToString(CultureInfo.InvariantCulture), F(m.TrainLoss), F(m.TestLoss), F(m.TestRecon), F(m.TestKl),
                         m.ActiveUnits.ToString(CultureInfo.InvariantCulture), m.TrainSeconds.ToString("F1", CultureInfo.InvariantCulture), m.EvalSeconds.ToString("F1", CultureInfo.InvariantCulture));
                 };
-                result = trainer.Run(model, data, training, run);
+                result = train(trainer);
             });
+        using var model = result!.Model;
 
-        if (result!.Outcome != Outcome.Completed)
+        if (result.Outcome != Outcome.Completed)
         {
             console.MarkupLine($"[red]{result.Outcome.ToString().ToLowerInvariant()}:[/] {Markup.Escape(result.Message ?? "")}");
             console.MarkupLine($"Run directory: {Markup.Escape(run.Path)}");
@@ -148,7 +179,7 @@ public static class TrainCommand
         }
         console.Write(table);
         console.MarkupLine($"Test negative ELBO after epoch {result.Last!.Epoch}: [bold]{result.Last.TestLoss:F3}[/] nats per image.");
-        console.MarkupLine($"Run written to {Markup.Escape(run.Path)} ({RunDirectory.ConfigFile}, {RunDirectory.MetricsFile}, {RunDirectory.ModelFile}, {RunDirectory.ResultFile}).");
+        console.MarkupLine($"Run written to {Markup.Escape(run.Path)} ({RunDirectory.ConfigFile}, {RunDirectory.MetricsFile}, {RunDirectory.ModelFile}, {RunDirectory.TrainerStateFile}, {RunDirectory.ResultFile}).");
         return Cli.Ok;
     }
 

@@ -113,4 +113,26 @@ public class CliTests : IDisposable
         Assert.Contains("matches", evalOutput);
         Assert.Contains("importance-sampled NLL", evalOutput);
     }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void ResumeContinuesARunToMoreEpochs()
+    {
+        string run = Path.Combine(_dir, "run");
+        var (code, output) = Run("train", "--hidden", "32", "--latent", "4", "--epochs", "1", "--train-subset", "1000",
+            "--test-subset", "200", "--out", run);
+        Assert.True(code == 0, output);
+        var (resumed, resumeOutput) = Run("train", "--resume", run, "--epochs", "2");
+        Assert.True(resumed == 0, resumeOutput);
+        Assert.Contains("epoch 2 to 2", resumeOutput);
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length);
+        Assert.Contains("\"epochs\": 2", File.ReadAllText(Path.Combine(run, "config.json")));
+    }
+
+    [Fact]
+    public void ResumeRefusesFlagsThatWouldChangeTheRun()
+    {
+        AssertUserError(Run("train", "--resume", Path.Combine(_dir, "run"), "--lr", "0.1"), "--lr", "--resume");
+        AssertUserError(Run("train", "--resume", Path.Combine(_dir, "absent")), "config.json does not exist");
+    }
 }

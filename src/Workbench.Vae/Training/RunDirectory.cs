@@ -13,12 +13,14 @@ using Workbench.Vae.Models;
 public sealed record RunConfig(VaeConfig Model, TrainingOptions Training);
 
 /// <summary>
-/// A run's folder: config.json, metrics.csv, model.safetensors (the last good epoch) and result.json.
+/// A run's folder: config.json, metrics.csv, model.safetensors (the last good epoch), trainer.safetensors (what a resume
+/// needs: optimiser state, generator states, metrics) and result.json.
 /// Every file is written atomically (temp file, then rename), so a killed run never leaves a half-written file.
 /// </summary>
 public sealed class RunDirectory
 {
-    public const string ConfigFile = "config.json", MetricsFile = "metrics.csv", ModelFile = "model.safetensors", ResultFile = "result.json";
+    public const string ConfigFile = "config.json", MetricsFile = "metrics.csv", ModelFile = "model.safetensors", ResultFile = "result.json",
+        TrainerStateFile = "trainer.safetensors";
 
     /// <summary>The metrics.csv header; losses are negative ELBO per example in nats.</summary>
     public const string MetricsHeader = "epoch,train_loss,test_loss,test_recon,test_kl,active_units,train_seconds,eval_seconds";
@@ -39,13 +41,16 @@ public sealed class RunDirectory
     }
 
     /// <summary>
-    /// Writes the metrics so far and the model weights of the epoch just finished: the state dict (keys such as
-    /// encoder.0.weight) as safetensors, through TorchSharp.PyBridge, so PyTorch's safetensors.torch.load_file reads it.
-    /// The model's config is in config.json (PyBridge writes no header metadata).
+    /// Checkpoints the epoch just finished: trainer.safetensors first (everything a resume needs, <see cref="TrainerState"/>),
+    /// then model.safetensors (the state dict, keys such as encoder.0.weight, through TorchSharp.PyBridge, so PyTorch's
+    /// safetensors.torch.load_file reads it; the model's config is in config.json) and metrics.csv. Each write is atomic
+    /// and the trainer state alone is enough to rewrite the other two, so a kill between them loses nothing.
     /// </summary>
-    public void WriteCheckpoint(Vae model, IReadOnlyList<EpochMetrics> epochs)
+    internal void WriteCheckpoint(Vae model, torch.optim.Optimizer optimizer, torch.Generator batches, torch.Generator noise,
+        IReadOnlyList<EpochMetrics> epochs, long step)
     {
         Directory.CreateDirectory(Path);
+        TrainerState.Save(File(TrainerStateFile), model, optimizer, batches, noise, epochs, step);
         WriteWeights(model, File(ModelFile));
         AtomicFile.WriteAllText(File(MetricsFile), FormatMetrics(epochs));
     }

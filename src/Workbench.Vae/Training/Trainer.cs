@@ -68,29 +68,57 @@ public sealed class Trainer
 
     /// <summary>Trains <paramref name="model"/> in place (it is moved to <see cref="TrainingOptions.Device"/> first).</summary>
     public TrainingResult Run(Vae model, TrainingData data, TrainingOptions options, RunDirectory? output = null,
+        CancellationToken cancellation = default) =>
+        Train(model, data, options.Validate(), output, resume: false, cancellation);
+
+    /// <summary>
+    /// Continues the run in <paramref name="run"/> from the end of its last finished epoch up to <paramref name="epochs"/>
+    /// epochs in all (default: the epochs its config.json asks for): weights, Adam's moments, the batch order and noise
+    /// streams are restored from trainer.safetensors, so the result is bit for bit the one an uninterrupted run gives.
+    /// </summary>
+    /// <param name="device">Train on this device instead of the recorded one ("cpu", "cuda", "cuda:N").</param>
+    public TrainingResult Resume(RunDirectory run, TrainingData data, int? epochs = null, string? device = null,
         CancellationToken cancellation = default)
     {
-        options.Validate();
+        ArgumentNullException.ThrowIfNull(run);
+        var recorded = run.ReadConfig();
+        var options = (recorded.Training with { Epochs = epochs ?? recorded.Training.Epochs, Device = device ?? recorded.Training.Device }).Validate();
+        var model = Vae.Create(recorded.Model, new torch.Generator(options.Seed));
+        return Train(model, data, options, run, resume: true, cancellation);
+    }
+
+    private TrainingResult Train(Vae model, TrainingData data, TrainingOptions options, RunDirectory? output, bool resume,
+        CancellationToken cancellation)
+    {
         var config = model.Config;
         if (data.Train.Dim != config.InputDim)
             throw new ConfigException($"The model expects {config.InputDim} pixels per image but {data.Train.Describe()} has {data.Train.Dim}.");
         var device = TorchRuntime.Device(options.Device);
         model.to(device);
-        output?.WriteConfig(config, options);
 
         // One generator per purpose, each seeded from the run's seed and its purpose, so that changing e.g. evaluation
         // does not shift training draws.
         var batchGenerator = new torch.Generator(Seeds.Derive(options.Seed, Seeds.Batches));
         var noiseGenerator = new torch.Generator(Seeds.Derive(options.Seed, Seeds.Noise), device);
+        // Built before a checkpoint's generator state is restored: a static sample is drawn here, from the seed alone.
         var batches = new Batches(data.Train, options.BatchSize, shuffle: true, batchGenerator, options.Binarization);
         var parameters = model.parameters().ToArray();
         using var optimizer = torch.optim.Adam(parameters, options.LearningRate);
         var epochs = new List<EpochMetrics>();
+        long step = 0;
+        if (resume)
+        {
+            var at = TrainerState.Load(output!.File(RunDirectory.TrainerStateFile), model, optimizer, batchGenerator, noiseGenerator);
+            epochs.AddRange(at.Epochs);
+            step = at.Step;
+            // A run killed between writing its checkpoint files is repaired here: everything is rewritten from the state.
+            output.WriteCheckpoint(model, optimizer, batchGenerator, noiseGenerator, epochs, step);
+        }
+        output?.WriteConfig(config, options);
         var test = TestEvaluator.For(data.Test, options);
         var warmup = new KlWarmup(config.Beta, options.KlWarmupSteps);
-        long step = 0;
 
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        for (int epoch = epochs.Count + 1; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
             model.train();
@@ -143,7 +171,7 @@ public sealed class Trainer
                     epoch, null, output);
             var metrics = new EpochMetrics(epoch, lossSum / examples, eval.Loss, eval.Reconstruction, eval.Kl, eval.ActiveUnits, trainSeconds, evalSeconds);
             epochs.Add(metrics);
-            output?.WriteCheckpoint(model, epochs);
+            output?.WriteCheckpoint(model, optimizer, batchGenerator, noiseGenerator, epochs, step);
             EpochCompleted?.Invoke(metrics);
         }
         return Finish(model, epochs, Outcome.Completed, null, null, null, output);

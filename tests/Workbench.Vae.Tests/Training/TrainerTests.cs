@@ -152,12 +152,12 @@ public class TrainerTests : IDisposable
     {
         var run = new RunDirectory(_dir);
         var result = new Trainer().Run(Small, Data, Quick, run);
-        foreach (var f in new[] { RunDirectory.ConfigFile, RunDirectory.MetricsFile, RunDirectory.ModelFile, RunDirectory.ResultFile })
-            Assert.True(File.Exists(run.File(f)), f);
+        string[] files = [RunDirectory.ConfigFile, RunDirectory.MetricsFile, RunDirectory.ModelFile, RunDirectory.TrainerStateFile, RunDirectory.ResultFile];
+        foreach (var f in files) Assert.True(File.Exists(run.File(f)), f);
         Assert.Equal(RunDirectory.MetricsHeader, File.ReadLines(run.File(RunDirectory.MetricsFile)).First());
         Assert.Equal("epoch,train_loss,test_loss,test_recon,test_kl,active_units,train_seconds,eval_seconds", RunDirectory.MetricsHeader);
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp"));
-        Assert.Equal(4, Directory.GetFiles(_dir).Length);   // no temp file left beside the four
+        Assert.Equal(files.Order(), Directory.GetFiles(_dir).Select(Path.GetFileName).Order());   // no temp file left beside them
 
         var (model, config) = run.LoadModel();
         Assert.Equal(Small, config.Model);
@@ -203,31 +203,81 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
-    public void TrainingContinuesFromALoadedCheckpoint()
+    public void AResumedRunIsBitIdenticalToAnUninterruptedOne()
     {
-        // The trainer has no resume of its own (the optimiser's state is not saved); what a checkpoint supports is a warm
-        // start: reload the weights and train them further in place.
-        var run = new RunDirectory(_dir);
-        var first = new Trainer().Run(Small, Data, Quick with { Epochs = 3 }, run);
-        var (model, config) = run.LoadModel();
-        var more = new RunDirectory(_dir + "-more");
+        // Every random stream in play (shuffle, dynamic binarisation, two noise samples) and warm-up across the cut.
+        var options = Quick with { Epochs = 4, Binarization = Binarization.Dynamic, Samples = 2, KlWarmupSteps = 50 };
+        var whole = new Trainer().Run(Small, Data, options, new RunDirectory(_dir + "-whole"));
         try
         {
-            var continued = new Trainer().Run(model, Data, config.Training with { Epochs = 2 }, more);
-            Assert.Equal(Outcome.Completed, continued.Outcome);
-            Assert.Same(model, continued.Model);
-            // It starts where the checkpoint left off: far below a fresh run's first epoch, and it keeps improving.
-            var fresh = new Trainer().Run(Small, Data, Quick with { Epochs = 1 });
-            Assert.True(continued.Epochs[0].TestLoss < fresh.Epochs[0].TestLoss - 1,
-                $"continued {continued.Epochs[0].TestLoss}, fresh {fresh.Epochs[0].TestLoss}");
-            Assert.True(continued.Epochs[^1].TestLoss < first.Epochs[^1].TestLoss,
-                $"continued {continued.Epochs[^1].TestLoss}, checkpoint {first.Epochs[^1].TestLoss}");
-            Assert.True(File.Exists(more.File(RunDirectory.ModelFile)));
+            var run = new RunDirectory(_dir);
+            new Trainer().Run(Small, Data, options with { Epochs = 2 }, run);
+            var resumedSteps = new List<double>();
+            var trainer = new Trainer();
+            trainer.StepCompleted += p => resumedSteps.Add(p.Loss);
+            var resumed = trainer.Resume(run, Data, epochs: 4);
+
+            Assert.Equal(Outcome.Completed, resumed.Outcome);
+            Assert.Equal(2 * 20, resumedSteps.Count);   // only epochs 3 and 4 were trained
+            static EpochMetrics NoTimes(EpochMetrics m) => m with { TrainSeconds = 0, EvalSeconds = 0 };
+            Assert.Equal(whole.Epochs.Select(NoTimes), resumed.Epochs.Select(NoTimes));
+            Assert.Equal(whole.Epochs.Select(NoTimes), run.ReadMetrics().Select(NoTimes));
+            var expected = Weights(whole.Model);
+            foreach (var (name, w) in Weights(resumed.Model)) Assert.Equal(expected[name], w);
+            Assert.Equal(4, run.ReadConfig().Training.Epochs);
+
+            // Nothing left to do: resuming a finished run trains no step and reports the same epochs.
+            var again = new Trainer();
+            int steps = 0;
+            again.StepCompleted += _ => steps++;
+            Assert.Equal(4, again.Resume(run, Data).Epochs.Count);
+            Assert.Equal(0, steps);
         }
         finally
         {
-            if (Directory.Exists(more.Path)) Directory.Delete(more.Path, recursive: true);
+            if (Directory.Exists(_dir + "-whole")) Directory.Delete(_dir + "-whole", recursive: true);
         }
+    }
+
+    [Fact]
+    public void ResumeRepairsARunKilledBetweenItsCheckpointWrites()
+    {
+        // trainer.safetensors is written first; a kill before metrics.csv and model.safetensors followed leaves them an
+        // epoch behind (or missing). Resume rewrites both from the trainer state before it goes on.
+        var run = new RunDirectory(_dir);
+        var first = new Trainer().Run(Small, Data, Quick with { Epochs = 2 }, run);
+        File.WriteAllLines(run.File(RunDirectory.MetricsFile), File.ReadLines(run.File(RunDirectory.MetricsFile)).Take(2));
+        File.Delete(run.File(RunDirectory.ModelFile));
+        var resumed = new Trainer().Resume(run, Data, epochs: 2);
+        Assert.Equal(2, resumed.Epochs.Count);
+        Assert.Equal(first.Epochs.Select(m => m.TestLoss), run.ReadMetrics().Select(m => m.TestLoss));
+        var (model, _) = run.LoadModel();
+        var expected = Weights(first.Model);
+        foreach (var (name, w) in Weights(model)) Assert.Equal(expected[name], w);
+    }
+
+    [Fact]
+    public void ResumeSaysWhatIsWrongWithAnUnusableCheckpoint()
+    {
+        var run = new RunDirectory(_dir);
+        new Trainer().Run(Small, Data, Quick with { Epochs = 1 }, run);
+        string state = run.File(RunDirectory.TrainerStateFile);
+        var bytes = File.ReadAllBytes(state);
+
+        // A config edited after training: the state's tensors no longer fit the model.
+        File.WriteAllText(run.File(RunDirectory.ConfigFile), File.ReadAllText(run.File(RunDirectory.ConfigFile)).Replace("\"latentDim\": 4", "\"latentDim\": 5"));
+        var misfit = Assert.Throws<InvalidDataException>(() => new Trainer().Resume(run, Data, epochs: 2));
+        Assert.Contains(RunDirectory.TrainerStateFile, misfit.Message);
+        Assert.Contains("shape", misfit.Message);
+
+        new Trainer().Run(Small, Data, Quick with { Epochs = 1 }, run);
+        File.WriteAllBytes(state, bytes[..(bytes.Length / 2)]);   // torn (as no atomic write would leave it, but a disk might)
+        var torn = Assert.Throws<InvalidDataException>(() => new Trainer().Resume(run, Data, epochs: 2));
+        Assert.Contains(RunDirectory.TrainerStateFile, torn.Message);
+
+        File.Delete(state);
+        var missing = Assert.Throws<FileNotFoundException>(() => new Trainer().Resume(run, Data, epochs: 2));
+        Assert.Contains("no resumable checkpoint", missing.Message);
     }
 
     [Fact]
