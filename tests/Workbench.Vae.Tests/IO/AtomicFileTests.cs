@@ -1,6 +1,6 @@
-using Workbench.Autograd.Serialization;
+using Workbench.Vae.IO;
 
-namespace Workbench.Autograd.Tests.Serialization;
+namespace Workbench.Vae.Tests.IO;
 
 public sealed class AtomicFileTests : IDisposable
 {
