@@ -4,6 +4,7 @@ using System.Globalization;
 using Spectre.Console;
 using Workbench.Experiments.Ablation;
 using Workbench.Experiments.Store;
+using Workbench.Vae;
 using Workbench.Vae.Torch;
 
 namespace Workbench.Cli;
@@ -18,20 +19,22 @@ public static class AblateCommand
         var shard = new Option<string?>("--shard") { Description = "Train only shard i of n, e.g. 3/8: the runs whose position in the grid is i modulo n." };
         var dataRoot = new Option<string?>("--data-root") { Description = "Data folder (default: $WORKBENCH_DATA, else the checkout's data/)." };
         var device = new Option<string?>("--device") { Description = "Train on cpu or cuda (default: the grid's training.device, else cpu). Not part of the run keys: a sweep may resume on another device." };
+        var jobs = new Option<int?>("--jobs") { Description = $"Runs trained at once, each on cores/jobs threads (default {AblationRunner.DefaultJobs}, one per core). Results do not depend on it." };
         var command = new Command("ablate",
             "Train every run of an ablation grid (or one shard of it) into a run store; runs already recorded are skipped, so an interrupted sweep resumes where it stopped.")
         {
-            grid, output, shard, dataRoot, device,
+            grid, output, shard, dataRoot, device, jobs,
         };
         command.SetAction((parse, cancellation) => Task.FromResult(Ablate(console, parse.GetValue(grid)!, parse.GetValue(output),
-            parse.GetValue(shard), parse.GetValue(dataRoot), parse.GetValue(device), cancellation)));
+            parse.GetValue(shard), parse.GetValue(dataRoot), parse.GetValue(device), parse.GetValue(jobs), cancellation)));
         return command;
     }
 
     private static int Ablate(IAnsiConsole console, string gridName, string? output, string? shardText, string? dataRoot, string? device,
-        CancellationToken cancellation)
+        int? jobs, CancellationToken cancellation)
     {
         var shard = shardText is null ? Shard.All : Shard.Parse(shardText);
+        if (jobs is < 1) throw new ConfigException($"--jobs must be at least 1, got {jobs}.");
         var grid = AblationGrid.Load(gridName);
         // libtorch and the device are checked before anything is written: a missing library or GPU is one line.
         TorchRuntime.EnsureLoaded();
@@ -49,7 +52,7 @@ public static class AblateCommand
         try
         {
             if (plan.Pending.Count > 0)
-                summary = RunWithProgress(console, grid, storeDir, shard, dataRoot, device, cancellation);
+                summary = RunWithProgress(console, grid, storeDir, shard, dataRoot, device, jobs, cancellation);
         }
         catch (OperationCanceledException e)
         {
@@ -59,7 +62,11 @@ public static class AblateCommand
             return Cli.UserError;
         }
         if (summary is not null)
+        {
             console.MarkupLine($"Trained {summary.Trained.Count} runs ({summary.Diverged} diverged) in {clock.Elapsed.TotalSeconds.ToString("F0", CultureInfo.InvariantCulture)} s.");
+            foreach (var run in summary.ClaimedElsewhere)
+                console.MarkupLine($"  {Markup.Escape(run.Label)} ({run.Key}) was being trained by another process; it records it when done.");
+        }
         if (!PrintStatus(console, grid, storeDir))
         {
             console.MarkupLine("The report is written once every run of the grid is done (after the last shard, or after `workbench merge`).");
@@ -69,7 +76,7 @@ public static class AblateCommand
     }
 
     private static SweepSummary RunWithProgress(IAnsiConsole console, AblationGrid grid, string storeDir, Shard shard, string? dataRoot,
-        string? device, CancellationToken cancellation)
+        string? device, int? jobs, CancellationToken cancellation)
     {
         SweepSummary? summary = null;
         console.Progress()
@@ -77,30 +84,34 @@ public static class AblateCommand
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(ctx =>
             {
-                ProgressTask? overall = null, current = null;
+                // The runner delivers events one at a time: no locking here. One progress line per worker.
+                ProgressTask? overall = null;
+                var current = new Dictionary<int, ProgressTask>();
                 summary = AblationRunner.Run(grid, storeDir, shard, e =>
                 {
                     overall ??= ctx.AddTask("runs", maxValue: e.Count);
-                    current ??= ctx.AddTask("run", maxValue: 1);
+                    if (!current.TryGetValue(e.Worker, out var task)) current[e.Worker] = task = ctx.AddTask("run", maxValue: 1);
                     int epochs = e.Run.Config.Training.Epochs;
                     switch (e.Kind)
                     {
                         case AblationEventKind.RunStarted:
-                            overall.Description = $"run {e.Position}/{e.Count}";
-                            current.MaxValue = epochs;
-                            current.Value = 0;
-                            current.Description = Markup.Escape($"{e.Run.Label} ({e.Run.Key})");
+                            task.MaxValue = epochs;
+                            task.Value = e.ResumedAtEpoch;
+                            task.Description = Markup.Escape($"{e.Run.Label} ({e.Run.Key})");
+                            if (e.ResumedAtEpoch > 0)
+                                console.MarkupLine(Markup.Escape($"  {e.Run.Label} ({e.Run.Key}): resumed after epoch {e.ResumedAtEpoch} of {epochs}, from its checkpoint"));
                             break;
                         case AblationEventKind.Step when e.Step is { } s:
-                            current.Value = s.Epoch - 1 + (double)s.Step / s.StepsPerEpoch;
-                            current.Description = Markup.Escape($"{e.Run.Label}  epoch {s.Epoch}/{epochs}  loss {s.Loss.ToString("F2", CultureInfo.InvariantCulture)}");
+                            task.Value = s.Epoch - 1 + (double)s.Step / s.StepsPerEpoch;
+                            task.Description = Markup.Escape($"{e.Run.Label}  epoch {s.Epoch}/{epochs}  loss {s.Loss.ToString("F2", CultureInfo.InvariantCulture)}");
                             break;
                         case AblationEventKind.EpochFinished when e.Epoch is { } m:
                             console.MarkupLine(Markup.Escape($"  {e.Run.Label}  epoch {m.Epoch}/{epochs}  train {F(m.TrainLoss)}  test {F(m.TestLoss)}  " +
                                 $"({m.TrainSeconds.ToString("F1", CultureInfo.InvariantCulture)} s + {m.EvalSeconds.ToString("F1", CultureInfo.InvariantCulture)} s)"));
                             break;
                         case AblationEventKind.RunFinished when e.Record is { } r:
-                            overall.Value = e.Position;
+                            overall.Increment(1);
+                            overall.Description = $"runs done {overall.Value}/{e.Count}";
                             string result = r.Outcome == "completed"
                                 ? $"[green]done[/] test loss {F(r.Final!.TestLoss)}" + (r.Final.TestNll is double nll ? $", NLL {F(nll)} (k = {r.Final.NllSamples})" : "")
                                 : $"[red]{Markup.Escape(r.Outcome)}[/] {Markup.Escape(r.Message ?? "")}";
@@ -108,7 +119,7 @@ public static class AblateCommand
                                 $"[grey]{r.WallSeconds.ToString("F0", CultureInfo.InvariantCulture)} s[/]");
                             break;
                     }
-                }, cancellation, dataRoot, line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"), device);
+                }, cancellation, dataRoot, line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"), device, jobs);
             });
         return summary!;
     }

@@ -29,10 +29,12 @@ public enum AblationEventKind
 }
 
 /// <summary>Progress of a sweep, for progress bars and logs.</summary>
-/// <param name="Position">1-based position of the run among the runs this process trains.</param>
-/// <param name="Count">How many runs this process trains (its shard minus what the store already has).</param>
+/// <param name="Position">1-based position of the run among the runs this process trains, in the order they started.</param>
+/// <param name="Count">How many runs this process may train (its shard minus what the store already has).</param>
+/// <param name="Worker">Which of the process's concurrent workers trains the run (0 to jobs - 1).</param>
+/// <param name="ResumedAtEpoch">For RunStarted: the epochs a killed attempt had finished and this one continues from (0: a fresh start).</param>
 public sealed record AblationEvent(AblationEventKind Kind, RunSpec Run, int Position, int Count,
-    StepProgress? Step = null, EpochMetrics? Epoch = null, RunRecord? Record = null);
+    StepProgress? Step = null, EpochMetrics? Epoch = null, RunRecord? Record = null, int Worker = 0, int ResumedAtEpoch = 0);
 
 /// <summary>Which runs of a grid a shard holds and which of those a store already has.</summary>
 /// <param name="All">Every run of the grid, in expansion order.</param>
@@ -52,7 +54,9 @@ public sealed record SweepStatus(IReadOnlyList<(RunSpec Run, RunRecord Record)> 
 }
 
 /// <summary>What one sweep did.</summary>
-public sealed record SweepSummary(SweepPlan Plan, IReadOnlyList<RunRecord> Trained)
+/// <param name="Trained">The records this process wrote.</param>
+/// <param name="ClaimedElsewhere">Pending runs another process was training when this one came to them (they get their record from it).</param>
+public sealed record SweepSummary(SweepPlan Plan, IReadOnlyList<RunRecord> Trained, IReadOnlyList<RunSpec> ClaimedElsewhere)
 {
     public int Diverged => Trained.Count(r => r.Outcome == "diverged");
 }
@@ -60,8 +64,10 @@ public sealed record SweepSummary(SweepPlan Plan, IReadOnlyList<RunRecord> Train
 /// <summary>
 /// Runs a grid into a run store: expands it, keeps this shard's runs (position % n == i), skips keys the store already
 /// has, trains each of the rest with <see cref="Trainer"/> into runs/&lt;key&gt;/, evaluates the NLL when the grid asks,
-/// and appends a <see cref="RunRecord"/>. Killed at any point and started again, it trains only what has no record:
-/// a record is appended only after its run has finished, and atomically.
+/// and appends a <see cref="RunRecord"/>. Several workers train runs side by side (<c>jobs</c>), and several processes
+/// or hosts may share one store: a run is trained only under its claim (<see cref="RunStore.TryClaim"/>), and a run
+/// that got its record meanwhile is skipped. Killed at any point and started again, it trains only what has no record,
+/// and a run that was cut off continues from its last finished epoch (<see cref="Trainer.Resume"/>), bit for bit.
 /// </summary>
 public static class AblationRunner
 {
@@ -69,23 +75,33 @@ public static class AblationRunner
     /// <param name="dataRoot">Data folder; null = $WORKBENCH_DATA or the checkout's data/.</param>
     /// <param name="log">Told about data fetching and loading.</param>
     /// <param name="device">Train on this device ("cpu", "cuda", "cuda:N") instead of the grid's; see <see cref="TrainingOptions.Device"/>.</param>
+    /// <param name="jobs">Runs trained at once; null = <see cref="DefaultJobs"/>.</param>
     public static SweepSummary Run(AblationGrid grid, string storeDir, Shard shard, Action<AblationEvent>? progress = null,
-        CancellationToken cancellation = default, string? dataRoot = null, Action<string>? log = null, string? device = null) =>
+        CancellationToken cancellation = default, string? dataRoot = null, Action<string>? log = null, string? device = null, int? jobs = null) =>
         Run(grid, storeDir, shard, progress, cancellation,
-            dataset => TrainingData.Load(new TrainingOptions(Dataset: dataset), dataRoot, fetchIfMissing: true, log), device);
+            dataset => TrainingData.Load(new TrainingOptions(Dataset: dataset), dataRoot, fetchIfMissing: true, log), device, jobs);
+
+    /// <summary>
+    /// One run per core, each on one libtorch thread: a VAE step here is a few small matrix products, which gain little
+    /// from a second thread inside an op, while runs side by side keep every core busy (bench/README.md measures it).
+    /// </summary>
+    public static int DefaultJobs => Math.Max(1, Environment.ProcessorCount);
 
     /// <summary>
     /// Runs this shard of the grid with data from <paramref name="loadDataset"/>: given a data set name, the full
     /// training and test sets (the runner applies each run's subsets). Called once per data set per call.
     /// <paramref name="device"/>, when given, replaces every run's <see cref="TrainingOptions.Device"/>; the device is
     /// where a run trains, not what it is, so it is not part of the run key (<see cref="RunKey"/>) and a sweep may be
-    /// resumed, or its shards trained, on other devices.
+    /// resumed, or its shards trained, on other devices. <paramref name="jobs"/> workers train at once, each with
+    /// cores / jobs libtorch threads; results do not depend on it. Progress events come one at a time, whatever the jobs.
     /// </summary>
     public static SweepSummary Run(AblationGrid grid, string storeDir, Shard shard, Action<AblationEvent>? progress,
-        CancellationToken cancellation, Func<string, TrainingData> loadDataset, string? device = null)
+        CancellationToken cancellation, Func<string, TrainingData> loadDataset, string? device = null, int? jobs = null)
     {
         ArgumentNullException.ThrowIfNull(grid);
         ArgumentNullException.ThrowIfNull(loadDataset);
+        int workers = jobs ?? DefaultJobs;
+        if (workers < 1) throw new ConfigException($"--jobs must be at least 1, got {workers}.");
         // Fails with one line (no libtorch, no CUDA) before the store is created or any data is loaded.
         TorchRuntime.EnsureLoaded();
         if (device is not null) TorchRuntime.Device(device);
@@ -102,18 +118,68 @@ public static class AblationRunner
                     $"but {full.Train.Describe()} has {full.Train.Dim}; set the model's inputShape to the data's.");
         }
 
-        var trained = new List<RunRecord>();
-        for (int i = 0; i < plan.Pending.Count; i++)
+        var sweep = new Sweep(grid, store, shard, plan.Pending, data, progress, device);
+        workers = Math.Min(workers, Math.Max(1, plan.Pending.Count));
+        int threadsPerJob = Math.Max(1, Environment.ProcessorCount / workers);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var tasks = Enumerable.Range(0, workers).Select(w => Task.Factory.StartNew(() =>
         {
-            cancellation.ThrowIfCancellationRequested();
-            var run = plan.Pending[i];
-            if (device is not null) run = run with { Config = run.Config with { Training = run.Config.Training with { Device = device } } };
-            var record = TrainOne(grid, store, run, i + 1, plan.Pending.Count, data, progress, cancellation);
-            store.Append(record, shard);
-            trained.Add(record);
-            progress?.Invoke(new AblationEvent(AblationEventKind.RunFinished, plan.Pending[i], i + 1, plan.Pending.Count, Record: record));
+            // Per thread: libtorch keeps its OpenMP and MKL thread counts per calling thread.
+            torch.set_num_threads(threadsPerJob);
+            try { sweep.Work(w, stop.Token); }
+            catch { stop.Cancel(); throw; }   // one worker's failure stops the others after their current step
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
+        try
+        {
+            Task.WaitAll(tasks);
         }
-        return new SweepSummary(plan, trained);
+        catch (AggregateException e)
+        {
+            // The first real failure (a user error, an I/O problem) wins over the cancellations it caused in other workers.
+            var first = e.InnerExceptions.FirstOrDefault(x => x is not OperationCanceledException) ?? e.InnerExceptions[0];
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+        }
+        return new SweepSummary(plan, sweep.Trained, sweep.ClaimedElsewhere);
+    }
+
+    /// <summary>The shared state of one sweep's workers: the queue of pending runs, the records written, the event lock.</summary>
+    private sealed class Sweep(AblationGrid grid, RunStore store, Shard shard, IReadOnlyList<RunSpec> pending, DataCache data,
+        Action<AblationEvent>? progress, string? device)
+    {
+        private readonly Lock _lock = new();
+        private int _next = -1, _started;
+        public List<RunRecord> Trained { get; } = [];
+        public List<RunSpec> ClaimedElsewhere { get; } = [];
+
+        public void Work(int worker, CancellationToken cancellation)
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref _next)) < pending.Count)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                var run = pending[i];
+                using var claim = store.TryClaim(run.Key);
+                if (claim is null)
+                {
+                    lock (_lock) ClaimedElsewhere.Add(run);
+                    continue;
+                }
+                // Another process may have finished it between our plan and our claim.
+                if (store.Completed().Contains(run.Key)) continue;
+                if (device is not null) run = run with { Config = run.Config with { Training = run.Config.Training with { Device = device } } };
+                int position = Interlocked.Increment(ref _started);
+                var record = TrainOne(grid, store, run, position, pending.Count, worker, data, Report, cancellation);
+                store.Append(record, shard);
+                lock (_lock) Trained.Add(record);
+                Report(new AblationEvent(AblationEventKind.RunFinished, pending[i], position, pending.Count, Record: record, Worker: worker));
+            }
+        }
+
+        private void Report(AblationEvent e)
+        {
+            if (progress is null) return;
+            lock (_lock) progress(e);
+        }
     }
 
     /// <summary>The grid's runs, this shard's share and what the store still lacks of it.</summary>
@@ -143,28 +209,28 @@ public static class AblationRunner
         return new SweepStatus(done, missing);
     }
 
-    private static RunRecord TrainOne(AblationGrid grid, RunStore store, RunSpec run, int position, int count, DataCache data,
-        Action<AblationEvent>? progress, CancellationToken cancellation)
+    private static RunRecord TrainOne(AblationGrid grid, RunStore store, RunSpec run, int position, int count, int worker, DataCache data,
+        Action<AblationEvent> progress, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
         var options = run.Config.Training;
         var folder = store.RunFolder(run.Key);
-        // A folder without a record is what a killed attempt left: start clean so no stale epoch survives.
-        if (Directory.Exists(folder.Path)) Directory.Delete(folder.Path, recursive: true);
+        int resumeAt = ResumableEpochs(folder, run.Config);
+        // A folder without a record and without a usable checkpoint is what a killed attempt left: start clean.
+        if (resumeAt == 0 && Directory.Exists(folder.Path)) Directory.Delete(folder.Path, recursive: true);
 
-        progress?.Invoke(new AblationEvent(AblationEventKind.RunStarted, run, position, count));
+        progress(new AblationEvent(AblationEventKind.RunStarted, run, position, count, Worker: worker, ResumedAtEpoch: resumeAt));
         var trainer = new Trainer();
-        if (progress is not null)
-        {
-            trainer.StepCompleted += s => progress(new AblationEvent(AblationEventKind.Step, run, position, count, Step: s));
-            trainer.EpochCompleted += m => progress(new AblationEvent(AblationEventKind.EpochFinished, run, position, count, Epoch: m));
-        }
+        trainer.StepCompleted += s => progress(new AblationEvent(AblationEventKind.Step, run, position, count, Step: s, Worker: worker));
+        trainer.EpochCompleted += m => progress(new AblationEvent(AblationEventKind.EpochFinished, run, position, count, Epoch: m, Worker: worker));
         var runData = data.For(options);
-        var result = trainer.Run(run.Config.Model, runData, options, folder, cancellation);
+        var result = resumeAt > 0
+            ? trainer.Resume(folder, runData, device: options.Device, cancellation: cancellation)
+            : trainer.Run(run.Config.Model, runData, options, folder, cancellation);
         // The weights are in the checkpoint; free the native tensors now rather than when the GC gets to them (a sweep trains many).
         using var trained = result.Model;
         if (result.Outcome == Outcome.Cancelled)
-            throw new OperationCanceledException($"The sweep was cancelled during run {run.Key} ({run.Label}); it has no record and trains again on resume.",
+            throw new OperationCanceledException($"The sweep was cancelled during run {run.Key} ({run.Label}); it has no record and continues from its last finished epoch on resume.",
                 cancellation);
 
         bool completed = result.Outcome == Outcome.Completed;
@@ -192,6 +258,25 @@ public static class AblationRunner
             WallSeconds: clock.Elapsed.TotalSeconds,
             FinishedAt: DateTimeOffset.UtcNow,
             Evaluation: run.Evaluation);
+    }
+
+    /// <summary>
+    /// The epochs a killed attempt at <paramref name="config"/> finished in <paramref name="folder"/> and left a resumable
+    /// checkpoint for; 0 when there is none, or when the folder holds another configuration (then it is retrained).
+    /// </summary>
+    private static int ResumableEpochs(RunDirectory folder, RunConfig config)
+    {
+        if (!File.Exists(folder.File(RunDirectory.TrainerStateFile))) return 0;
+        try
+        {
+            var recorded = folder.ReadConfig();
+            bool same = RunKey.CanonicalJson(recorded, new EvaluationSettings()) == RunKey.CanonicalJson(config, new EvaluationSettings());
+            return same ? folder.ReadMetrics().Count : 0;
+        }
+        catch (Exception e) when (e is IOException or ConfigException or UnauthorizedAccessException)
+        {
+            return 0;   // unreadable leftovers: train anew
+        }
     }
 
     /// <summary>
@@ -238,27 +323,34 @@ public static class AblationRunner
         return result;
     }
 
-    /// <summary>Each data set loaded once; subsets cut once per (data set, train subset, test subset).</summary>
+    /// <summary>Each data set loaded once; subsets cut once per (data set, train subset, test subset). Safe for concurrent workers.</summary>
     private sealed class DataCache(Func<string, TrainingData> load)
     {
+        private readonly Lock _lock = new();
         private readonly Dictionary<string, TrainingData> _full = new(StringComparer.Ordinal);
         private readonly Dictionary<(string, int?, int?), TrainingData> _cut = [];
 
         public TrainingData Full(string dataset)
         {
-            if (!_full.TryGetValue(dataset, out var data))
-                _full[dataset] = data = load(dataset) ?? throw new InvalidOperationException($"The data provider returned nothing for '{dataset}'.");
-            return data;
+            lock (_lock)
+            {
+                if (!_full.TryGetValue(dataset, out var data))
+                    _full[dataset] = data = load(dataset) ?? throw new InvalidOperationException($"The data provider returned nothing for '{dataset}'.");
+                return data;
+            }
         }
 
         public TrainingData For(TrainingOptions options)
         {
             var key = (options.Dataset, options.TrainSubset, options.TestSubset);
-            if (_cut.TryGetValue(key, out var data)) return data;
             var full = Full(options.Dataset);
-            var train = options.TrainSubset is int n && n < full.Train.Count ? full.Train.Subset(n) : full.Train;
-            var test = options.TestSubset is int m && m < full.Test.Count ? full.Test.Subset(m) : full.Test;
-            return _cut[key] = new TrainingData(train, test);
+            lock (_lock)
+            {
+                if (_cut.TryGetValue(key, out var data)) return data;
+                var train = options.TrainSubset is int n && n < full.Train.Count ? full.Train.Subset(n) : full.Train;
+                var test = options.TestSubset is int m && m < full.Test.Count ? full.Test.Subset(m) : full.Test;
+                return _cut[key] = new TrainingData(train, test);
+            }
         }
     }
 }

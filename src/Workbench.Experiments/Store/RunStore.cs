@@ -36,7 +36,7 @@ public sealed class RunStoreException(string message, Exception? inner = null) :
 /// </summary>
 public sealed class RunStore
 {
-    public const string RecordsFolder = "records", RunsFolder = "runs";
+    public const string RecordsFolder = "records", RunsFolder = "runs", ClaimsFolder = "claims";
 
     public RunStore(string root)
     {
@@ -53,6 +53,22 @@ public sealed class RunStore
 
     /// <summary>True when the folder exists and has a records/ folder.</summary>
     public bool Exists => Directory.Exists(RecordsDirectory);
+
+    public string ClaimsDirectory => Path.Combine(Root, ClaimsFolder);
+
+    /// <summary>
+    /// Claims a run for this process, or returns null when another process (or another worker of this one) holds it.
+    /// A claim is an exclusive lock on claims/&lt;key&gt;.lock, held until the claim is disposed. The operating system
+    /// drops the lock when its process dies, however it dies (kill -9 included), so a dead process's claim is taken
+    /// over by the next one that asks; there is no stale claim to clean up. On a shared file system the lock is the
+    /// file system's (NFS: the lock manager's), so processes on different hosts exclude each other too.
+    /// </summary>
+    public RunClaim? TryClaim(string key)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(key);
+        Directory.CreateDirectory(ClaimsDirectory);
+        return RunClaim.TryAcquire(Path.Combine(ClaimsDirectory, key + ".lock"));
+    }
 
     /// <summary>The training folder of a run.</summary>
     public RunDirectory RunFolder(string key) => new(Path.Combine(RunsDirectory, key));
@@ -299,6 +315,30 @@ public static class RecordComparison
     private static bool Same(double? x, double? y) => x.HasValue == y.HasValue && (!x.HasValue || x.Value.Equals(y!.Value));
 
     private static string R(double? v) => v?.ToString("R", CultureInfo.InvariantCulture) ?? "none";
+}
+
+/// <summary>A run claimed by this process (see <see cref="RunStore.TryClaim"/>); disposing it releases the claim.</summary>
+public sealed class RunClaim : IDisposable
+{
+    private readonly FileStream _lock;
+
+    private RunClaim(FileStream stream) => _lock = stream;
+
+    internal static RunClaim? TryAcquire(string path)
+    {
+        try
+        {
+            // FileShare.None takes an exclusive advisory lock on the open file (flock on Unix), released by the kernel
+            // when the process exits.
+            return new RunClaim(new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return null;   // held by another process or worker
+        }
+    }
+
+    public void Dispose() => _lock.Dispose();
 }
 
 /// <summary>An exclusive lock on a file, so two processes of the same shard on one machine do not interleave appends.</summary>

@@ -90,7 +90,18 @@ public class AblationRunnerTests
         Assert.True(Directory.Exists(store.RunFolder(interrupted).Path));   // the killed run's partial folder
         Assert.Equal(0, store.RecordFiles().Count(f => Path.GetFileName(f).StartsWith('.')));
 
-        var summary = Sweeps.Run(grid, dir.Path, progress: Count);
+        var resumedEpochs = new List<int>();
+        var resumedAt = new List<int>();
+        var summary = Sweeps.Run(grid, dir.Path, progress: e =>
+        {
+            Count(e);
+            if (e.Run.Key != interrupted) return;
+            if (e.Kind == AblationEventKind.RunStarted) resumedAt.Add(e.ResumedAtEpoch);
+            if (e.Kind == AblationEventKind.EpochFinished) resumedEpochs.Add(e.Epoch!.Epoch);
+        });
+        // The interrupted run continued from its checkpoint: epoch 1 was not trained again.
+        Assert.Equal([1], resumedAt);
+        Assert.Equal([2], resumedEpochs);
         Assert.Equal(3, summary.Plan.AlreadyDone);
         Assert.Equal(3, summary.Trained.Count);
         var records = store.ReadAll();
@@ -100,7 +111,7 @@ public class AblationRunnerTests
         Assert.Equal(keys.Order(), finished.Order());
         Assert.Equal([interrupted], started.GroupBy(k => k).Where(g => g.Count() > 1).Select(g => g.Key));
         Assert.Equal(7, started.Count);
-        // The resumed run is the same run from scratch: its numbers match a clean sweep's.
+        // The resumed run is the same run as an uninterrupted one: its numbers match a clean sweep's, bit for bit.
         using var clean = new Sweeps.TempDir();
         Sweeps.Run(grid, clean.Path);
         var cleanRecords = new RunStore(clean.Path).ReadAll().ToDictionary(r => r.Key);
@@ -117,12 +128,55 @@ public class AblationRunnerTests
         {
             if (e.Kind == AblationEventKind.EpochFinished && e.Position == 2 && e.Epoch!.Epoch == 1) cancel.Cancel();
         }));
-        Assert.Contains("trains again on resume", e.Message);
+        Assert.Contains("continues from its last finished epoch on resume", e.Message);
         var store = new RunStore(dir.Path);
         Assert.Single(store.ReadAll());
         var summary = Sweeps.Run(grid, dir.Path);
         Assert.Equal(3, summary.Trained.Count);
         Assert.Equal(4, store.ReadAll().Count);
+    }
+
+    [Fact]
+    public void ConcurrentJobsGiveTheResultsOfOneJob()
+    {
+        using var dir = new Sweeps.TempDir();
+        var grid = Sweeps.Grid("""{ "activation": ["relu", "tanh", "swish_beta"], "seed": [1, 2] }""");
+        var one = Sweeps.Run(grid, dir.Sub("one"), jobs: 1);
+        var workers = new HashSet<int>();
+        int inFlight = 0, mostInFlight = 0;
+        var two = Sweeps.Run(grid, dir.Sub("two"), jobs: 2, progress: e =>
+        {
+            workers.Add(e.Worker);
+            if (e.Kind == AblationEventKind.RunStarted) mostInFlight = Math.Max(mostInFlight, ++inFlight);
+            if (e.Kind == AblationEventKind.RunFinished) inFlight--;
+        });
+        Assert.Equal([0, 1], workers.Order());
+        Assert.Equal(2, mostInFlight);   // two runs were in training at once
+        Assert.Equal(6, two.Trained.Count);
+        var expected = one.Trained.ToDictionary(r => r.Key, Sweeps.ResultOf);
+        Assert.All(new RunStore(dir.Sub("two")).ReadAll(), r => Assert.Equal(expected[r.Key], Sweeps.ResultOf(r)));
+        Assert.Equal(expected.Keys.Order(), new RunStore(dir.Sub("two")).ReadAll().Select(r => r.Key).Order());
+    }
+
+    [Fact]
+    public void ARunClaimedByAnotherProcessIsLeftToIt()
+    {
+        using var dir = new Sweeps.TempDir();
+        var grid = Sweeps.Grid();
+        var store = new RunStore(dir.Path).Create();
+        string taken = grid.Expand()[1].Key;
+        using (var claim = store.TryClaim(taken))
+        {
+            Assert.NotNull(claim);
+            var summary = Sweeps.Run(grid, dir.Path, jobs: 2);
+            Assert.Equal([taken], summary.ClaimedElsewhere.Select(r => r.Key));
+            Assert.Equal(3, summary.Trained.Count);
+            Assert.DoesNotContain(taken, store.ReadAll().Select(r => r.Key));
+        }
+        // Released (its holder finished or died): the next sweep trains it.
+        var next = Sweeps.Run(grid, dir.Path);
+        Assert.Equal([taken], next.Trained.Select(r => r.Key));
+        Assert.Empty(next.ClaimedElsewhere);
     }
 
     [Fact]

@@ -58,10 +58,10 @@ public static class Sweeps
         }
         """, "tiny.json");
 
-    /// <summary>Runs a sweep with synthetic data.</summary>
+    /// <summary>Runs a sweep with synthetic data, one run at a time unless <paramref name="jobs"/> says otherwise.</summary>
     public static SweepSummary Run(AblationGrid grid, string store, Shard? shard = null, Action<AblationEvent>? progress = null,
-        CancellationToken cancellation = default, Provider? provider = null) =>
-        AblationRunner.Run(grid, store, shard ?? Shard.All, progress, cancellation, (provider ?? new Provider()).Load);
+        CancellationToken cancellation = default, Provider? provider = null, int jobs = 1) =>
+        AblationRunner.Run(grid, store, shard ?? Shard.All, progress, cancellation, (provider ?? new Provider()).Load, jobs: jobs);
 
     /// <summary>A fresh folder under the temp directory, deleted by <see cref="TempDir.Dispose"/>.</summary>
     public sealed class TempDir : IDisposable

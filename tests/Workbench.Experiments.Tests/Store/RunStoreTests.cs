@@ -210,4 +210,42 @@ public class RunStoreTests
         }
         using (LockFile.Acquire(path, TimeSpan.FromMilliseconds(200))) { }
     }
+
+    [Fact]
+    public void AClaimExcludesOthersUntilReleased()
+    {
+        using var dir = new Sweeps.TempDir();
+        var store = new RunStore(dir.Path).Create();
+        using (var claim = store.TryClaim("00aa"))
+        {
+            Assert.NotNull(claim);
+            Assert.Null(store.TryClaim("00aa"));
+            using var other = store.TryClaim("00bb");   // claims are per run
+            Assert.NotNull(other);
+        }
+        using var again = store.TryClaim("00aa");
+        Assert.NotNull(again);
+    }
+
+    [Fact]
+    public void AClaimOfAKilledProcessIsTakenOver()
+    {
+        // Another process (python3, with the same flock the runtime uses) holds the claim and is killed with SIGKILL: no
+        // code of its own runs, yet the claim is free at once, because the kernel drops a dead process's locks.
+        using var dir = new Sweeps.TempDir();
+        var store = new RunStore(dir.Path).Create();
+        string path = Path.Combine(store.ClaimsDirectory, "00cc.lock");
+        Directory.CreateDirectory(store.ClaimsDirectory);
+        var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add("import fcntl, sys, time\nf = open(sys.argv[1], 'a')\nfcntl.flock(f, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(120)");
+        start.ArgumentList.Add(path);
+        using var holder = System.Diagnostics.Process.Start(start)!;
+        Assert.Equal("held", holder.StandardOutput.ReadLine());
+        Assert.Null(store.TryClaim("00cc"));
+        holder.Kill();   // SIGKILL on Unix
+        holder.WaitForExit();
+        using var taken = store.TryClaim("00cc");
+        Assert.NotNull(taken);
+    }
 }
