@@ -13,7 +13,7 @@ public static class TrainCommand
 {
     public static Command Build(IAnsiConsole console)
     {
-        var preset = new Option<string?>("--preset") { Description = $"Model preset: {string.Join(", ", VaeConfig.PresetNames)} (default pytorch-examples)." };
+        var preset = new Option<string?>("--preset") { Description = $"Preset: {string.Join(", ", VaeConfig.PresetNames)} (default pytorch-examples). iwae-paper is the IWAE paper's whole protocol (model, batch 20, dynamic binarisation, the 3280-epoch learning-rate schedule, Adam epsilon 1e-4); shorten it with --epochs." };
         var config = new Option<string?>("--config") { Description = "JSON file with \"model\" and/or \"training\" sections (a run's config.json works)." };
         var activation = new Option<string?>("--activation") { Description = "Activation name (see `workbench activations`)." };
         var latent = new Option<int?>("--latent") { Description = "Latent dimension." };
@@ -21,7 +21,9 @@ public static class TrainCommand
         var beta = new Option<double?>("--beta") { Description = "KL weight (1 = the ELBO)." };
         var epochs = new Option<int?>("--epochs") { Description = "Epochs (default 10)." };
         var batch = new Option<int?>("--batch") { Description = "Batch size (default 128)." };
-        var lr = new Option<double?>("--lr") { Description = "Adam learning rate (default 1e-3)." };
+        var lr = new Option<double?>("--lr") { Description = "Adam learning rate (default 1e-3); with --schedule iwae, the rate of the first stage." };
+        var schedule = new Option<string?>("--schedule") { Description = "Learning rate over epochs: constant (default) or iwae (3^i epochs at lr * 10^(-i/7), i = 0, 1, ...)." };
+        var adamEps = new Option<double?>("--adam-eps") { Description = "Adam's epsilon (default 1e-8; the IWAE paper used 1e-4)." };
         var seed = new Option<ulong?>("--seed") { Description = "Seed for weights, shuffling, binarisation and noise (default 1)." };
         var data = new Option<string?>("--data") { Description = "mnist or fashion-mnist (default mnist)." };
         var binarize = new Option<string?>("--binarize") { Description = "none (grey levels), static (one seeded sample), threshold (> 0.5) or dynamic (fresh sample each epoch)." };
@@ -35,9 +37,11 @@ public static class TrainCommand
 
         var command = new Command("train", "Train one VAE on MNIST or Fashion-MNIST; writes config.json, metrics.csv, model.safetensors and result.json.")
         {
-            preset, config, activation, latent, hidden, beta, epochs, batch, lr, seed, data, binarize, clip, warmup, trainSubset, testSubset, output, device, resume,
+            preset, config, activation, latent, hidden, beta, epochs, batch, lr, schedule, adamEps, seed, data, binarize, clip, warmup, trainSubset, testSubset,
+            output, device, resume,
         };
-        Option[] fixedByTheRun = [preset, config, activation, latent, hidden, beta, batch, lr, seed, data, binarize, clip, warmup, trainSubset, testSubset, output];
+        Option[] fixedByTheRun = [preset, config, activation, latent, hidden, beta, batch, lr, schedule, adamEps, seed, data, binarize, clip, warmup,
+            trainSubset, testSubset, output];
         command.SetAction(parse =>
         {
             // A machine that cannot load libtorch fails here with one line naming the library and the reason.
@@ -62,6 +66,8 @@ public static class TrainCommand
                 Epochs = parse.GetValue(epochs) ?? training.Epochs,
                 BatchSize = parse.GetValue(batch) ?? training.BatchSize,
                 LearningRate = parse.GetValue(lr) ?? training.LearningRate,
+                Schedule = parse.GetValue(schedule) ?? training.Schedule,
+                AdamEpsilon = parse.GetValue(adamEps) ?? training.AdamEpsilon,
                 Seed = parse.GetValue(seed) ?? training.Seed,
                 Dataset = parse.GetValue(data) ?? training.Dataset,
                 Binarization = parse.GetValue(binarize) is string b ? ParseBinarization(b) : training.Binarization,
@@ -94,7 +100,7 @@ public static class TrainCommand
                 Path.GetFileNameWithoutExtension(configFile));
         }
         string name = preset ?? "pytorch-examples";
-        return (VaeConfig.Preset(name), new TrainingOptions(), name);
+        return (VaeConfig.Preset(name), name == "iwae-paper" ? TrainingOptions.IwaePaper : new TrainingOptions(), name);
     }
 
     private sealed record ConfigFile(VaeConfig? Model = null, TrainingOptions? Training = null);
@@ -120,7 +126,10 @@ public static class TrainCommand
 
     private static int Train(IAnsiConsole console, VaeConfig model, TrainingOptions training, RunDirectory run)
     {
-        console.MarkupLine($"[bold]Training[/] {Markup.Escape(Describe(model))} on {training.Dataset}, {training.Epochs} epochs, batch {training.BatchSize}, lr {training.LearningRate.ToString(CultureInfo.InvariantCulture)}, seed {training.Seed}");
+        string rate = training.Schedule == LearningRateSchedule.Constant
+            ? training.LearningRate.ToString(CultureInfo.InvariantCulture)
+            : $"{training.LearningRate.ToString(CultureInfo.InvariantCulture)} ({training.Schedule} schedule)";
+        console.MarkupLine($"[bold]Training[/] {Markup.Escape(Describe(model))} on {training.Dataset}, {training.Epochs} epochs, batch {training.BatchSize}, lr {rate}, seed {training.Seed}");
         var data = LoadData(console, training);
         return Report(console, run, training.Epochs, trainer => trainer.Run(model, data, training, run));
     }

@@ -135,4 +135,17 @@ public class CliTests : IDisposable
         AssertUserError(Run("train", "--resume", Path.Combine(_dir, "run"), "--lr", "0.1"), "--lr", "--resume");
         AssertUserError(Run("train", "--resume", Path.Combine(_dir, "absent")), "config.json does not exist");
     }
+
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void TheIwaePaperPresetIsTheWholeProtocol()
+    {
+        string run = Path.Combine(_dir, "iwae");
+        var (code, output) = Run("train", "--preset", "iwae-paper", "--epochs", "1", "--train-subset", "400", "--test-subset", "100", "--out", run);
+        Assert.True(code == 0, output);
+        Assert.Contains("784-200-200-50 tanh", output);
+        Assert.Contains("batch 20, lr 0.001 (iwae schedule)", output);
+        var config = Workbench.Vae.ConfigJson.Parse<Workbench.Vae.Training.RunConfig>(File.ReadAllText(Path.Combine(run, "config.json")), "config.json");
+        Assert.Equal(Workbench.Vae.Training.TrainingOptions.IwaePaper with { Epochs = 1, TrainSubset = 400, TestSubset = 100 }, config.Training);
+    }
 }

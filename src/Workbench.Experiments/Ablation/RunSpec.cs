@@ -70,13 +70,16 @@ public static class RunKey
     /// <summary>
     /// The training options on one line without <see cref="TrainingOptions.Device"/>: the device says where a run
     /// trains, not what it is, so a sweep resumed or sharded on another device (and every key written before the
-    /// option existed) keeps its keys.
+    /// option existed) keeps its keys. Options added later are left out at their defaults for the same reason.
     /// </summary>
     public static string TrainingJson(TrainingOptions training)
     {
         ArgumentNullException.ThrowIfNull(training);
         var node = JsonSerializer.SerializeToNode(training, Canonical)!.AsObject();
         node.Remove("device");
+        var defaults = new TrainingOptions();
+        if (training.Schedule == defaults.Schedule) node.Remove("schedule");
+        if (training.AdamEpsilon.Equals(defaults.AdamEpsilon)) node.Remove("adamEpsilon");
         return node.ToJsonString(Canonical);
     }
 

@@ -103,7 +103,7 @@ public sealed class Trainer
         // Built before a checkpoint's generator state is restored: a static sample is drawn here, from the seed alone.
         var batches = new Batches(data.Train, options.BatchSize, shuffle: true, batchGenerator, options.Binarization);
         var parameters = model.parameters().ToArray();
-        using var optimizer = torch.optim.Adam(parameters, options.LearningRate);
+        using var optimizer = torch.optim.Adam(parameters, options.LearningRate, eps: options.AdamEpsilon);
         var epochs = new List<EpochMetrics>();
         long step = 0;
         if (resume)
@@ -121,6 +121,7 @@ public sealed class Trainer
         for (int epoch = epochs.Count + 1; epoch <= options.Epochs; epoch++)
         {
             var clock = Stopwatch.StartNew();
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = LearningRateSchedule.At(options, epoch);
             model.train();
             double lossSum = 0;
             long examples = 0;

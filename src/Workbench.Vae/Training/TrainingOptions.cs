@@ -18,6 +18,9 @@ namespace Workbench.Vae.Training;
 /// <param name="TestSubset">Use only the first N test images (null = all).</param>
 /// <param name="EvalBatchSize">Batch size for evaluation (memory only; results do not depend on it).</param>
 /// <param name="Device">Where the model and batches live: "cpu" (default), "cuda" or "cuda:N".</param>
+/// <param name="Schedule">The learning rate over epochs: "constant", or "iwae" (Burda et al. 2016, sec. 5: stage i = 0, 1, ...
+/// lasts 3^i epochs at LearningRate * 10^(-i/7); their 3280 epochs are stages 0 to 7).</param>
+/// <param name="AdamEpsilon">Adam's epsilon (Kingma and Ba 2015): 1e-8 as in PyTorch; the IWAE paper used 1e-4.</param>
 public sealed record TrainingOptions(
     string Dataset = "mnist",
     int Epochs = 10,
@@ -32,8 +35,15 @@ public sealed record TrainingOptions(
     int? TrainSubset = null,
     int? TestSubset = null,
     int EvalBatchSize = 1000,
-    string Device = "cpu")
+    string Device = "cpu",
+    string Schedule = "constant",
+    double AdamEpsilon = 1e-8)
 {
+    /// <summary>The IWAE paper's protocol (Burda et al. 2016, sec. 5): batch 20, dynamic binarisation, Adam with epsilon 1e-4
+    /// and the 3^i-epoch stages of learning rate 1e-3 * 10^(-i/7), i = 0..7: 3280 epochs.</summary>
+    public static TrainingOptions IwaePaper => new(Epochs: LearningRateSchedule.IwaeEpochs(8), BatchSize: 20, Binarization: Binarization.Dynamic,
+        Schedule: LearningRateSchedule.Iwae, AdamEpsilon: 1e-4);
+
     public static IReadOnlyList<string> Datasets { get; } = ["mnist", "fashion-mnist"];
 
     /// <summary>Checks every field; throws a <see cref="ConfigException"/> naming the first bad one.</summary>
@@ -50,6 +60,9 @@ public sealed record TrainingOptions(
         if (TrainSubset is <= 0) throw new ConfigException($"trainSubset must be positive when given, got {TrainSubset}.");
         if (TestSubset is <= 0) throw new ConfigException($"testSubset must be positive when given, got {TestSubset}.");
         if (EvalBatchSize <= 0) throw new ConfigException($"evalBatchSize must be positive, got {EvalBatchSize}.");
+        if (!LearningRateSchedule.Names.Contains(Schedule))
+            throw new ConfigException($"schedule '{Schedule}' is not known; use {string.Join(" or ", LearningRateSchedule.Names)}.");
+        if (!(AdamEpsilon > 0) || !double.IsFinite(AdamEpsilon)) throw new ConfigException($"adamEpsilon must be a positive number, got {AdamEpsilon}.");
         if (string.IsNullOrWhiteSpace(Device)) throw new ConfigException("device is empty; use cpu, cuda or cuda:N.");
         TorchRuntime.Device(Device);   // throws a ConfigException naming the device and what to do
         return this;

@@ -256,6 +256,8 @@ public class AblationGridTests
         Assert.Equal(Binarization.Dynamic, iwae.Config.Training.Binarization);
         Assert.Equal(20, iwae.Config.Training.BatchSize);
         Assert.Equal(5000, iwae.Evaluation.NllSamples);
+        // The grid is the paper's protocol, the same as `train --preset iwae-paper`.
+        Assert.Equal(TrainingOptions.IwaePaper with { Seed = 1 }, iwae.Config.Training);
     }
 
     [Fact]
