@@ -53,7 +53,7 @@ def install_kernelspec(root, host_dll):
 
 
 def measure(starts, cells, interrupts):
-    from common import TIMEOUT, check, execute, iopub_until_idle, start, stop, wait_running
+    from common import check, execute, iopub_until_idle, shell_reply, start, stop, wait_running
 
     def report(name, values, unit, scale):
         shown = ", ".join(f"{scale * v:.1f}" for v in values)
@@ -81,9 +81,8 @@ def measure(starts, cells, interrupts):
             wait_running(kc, msg_id)
             t0 = time.perf_counter()
             km.interrupt_kernel()  # interrupt_mode "message": an interrupt_request on the control channel
-            reply = kc.get_shell_msg(timeout=TIMEOUT)
+            reply = shell_reply(kc, msg_id, "execute_reply")
             interrupt_replies.append(time.perf_counter() - t0)
-            check(reply["parent_header"]["msg_id"] == msg_id, "the interrupted cell's reply answers another request")
             check(reply["content"]["status"] == "error", f"interrupted reply {reply['content']}")
             iopub_until_idle(kc, msg_id)
     finally:
