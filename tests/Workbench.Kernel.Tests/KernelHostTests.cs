@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
+using NetMQ;
 using Workbench.Kernel.Protocol;
 
 namespace Workbench.Kernel.Tests;
@@ -152,14 +155,14 @@ public class KernelHostTests
         forger.Send(forger.Control, "shutdown_request", new JsonObject { ["restart"] = false });
         var unsigned = c.Session.Serialize([], "execute_request", new JsonObject { ["code"] = "echo UNSIGNED" }, null);
         unsigned[1] = [];
-        c.Shell.SendMultipart(unsigned);
+        c.Shell.SendMultipartBytes(unsigned);
         // A genuine message, then the very same frames again.
         var genuine = c.Session.Serialize([], "execute_request", new JsonObject { ["code"] = "echo genuine" }, null);
-        c.Shell.SendMultipart(genuine);
+        c.Shell.SendMultipartBytes(genuine);
         var genuineId = c.Decode(genuine)!.MsgId;
         Assert.Equal("ok", c.ReplyTo(c.Shell, genuineId).Content["status"].Str());
         c.IOPubUntilIdle(genuineId);
-        c.Shell.SendMultipart(genuine);
+        c.Shell.SendMultipartBytes(genuine);
 
         // The kernel still serves (the forged shutdown did nothing), and nothing else ever answered.
         Assert.Equal("ok", c.Execute("echo last", out _).Content["status"].Str());
@@ -251,9 +254,9 @@ public class KernelHostTests
     {
         await using var kernel = InProcessKernel.Start();
         var hb = kernel.Client.Heartbeat;
-        hb.SendMultipart([Encoding.ASCII.GetBytes("ping-1")]);
-        Assert.True(hb.Poll(5000));
-        Assert.True(hb.TryReceiveMultipart(out var echo));
+        hb.SendMultipartBytes(Encoding.ASCII.GetBytes("ping-1"));
+        var echo = new List<byte[]>();
+        Assert.True(hb.TryReceiveMultipartBytes(TimeSpan.FromSeconds(5), ref echo));
         Assert.Equal("ping-1", Encoding.ASCII.GetString(Assert.Single(echo)));
     }
 
@@ -308,13 +311,37 @@ public class KernelHostTests
     }
 
     [Fact]
+    public async Task ServesOnIPv6Loopback()
+    {
+        await using var kernel = InProcessKernel.Start(TestPorts.Connection(ip: "::1"));
+        var reply = kernel.Client.Execute("echo over IPv6", out var iopub);
+        Assert.Equal("ok", reply.Content["status"].Str());
+        Assert.Equal("over IPv6\n", iopub.Single(m => m.MsgType == "stream").Content["text"].Str());
+    }
+
+    [Fact]
+    public void TheSocketsAreManagedCodeWithNoNativeZeroMq()
+    {
+        // Every P/Invoke of the kernel assembly (source-generated ones included, which are plain DllImports underneath):
+        // only the C library, for the SIGINT disposition, and nothing of libzmq, which the kernel no longer needs.
+        var imports = typeof(KernelHost).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            .Select(m => m.GetCustomAttribute<DllImportAttribute>()?.Value)
+            .OfType<string>()
+            .Distinct()
+            .ToArray();
+        Assert.Equal(["libc"], imports);
+    }
+
+    [Fact]
     public void BindingAnOccupiedPortIsAStartupErrorNamingThePort()
     {
         var info = TestPorts.Connection();
         using var first = KernelHost.Start(info, new TestHost.EchoBackend(), new KernelHostOptions { HandleSignals = false });
         var e = Assert.Throws<KernelStartupException>(() =>
             KernelHost.Start(info, new TestHost.EchoBackend(), new KernelHostOptions { HandleSignals = false }));
-        Assert.Contains($"tcp://127.0.0.1:{info.ShellPort}", e.Message);
+        Assert.Contains($"Binding the shell socket to tcp://127.0.0.1:{info.ShellPort} failed", e.Message);
         Assert.Contains("Address already in use", e.Message);
+        Assert.Contains("fresh ports", e.Message);
     }
 }
