@@ -12,6 +12,7 @@ namespace Workbench.Kernel.TestHost;
 /// update ID TEXT     replace the display with id ID by TEXT
 /// sleep SECONDS      wait, stopping at once when interrupted
 /// error NAME MESSAGE fail the cell with exception NAME
+/// throw MESSAGE      throw an InvalidOperationException out of the backend (a backend bug)
 /// </code>
 /// Blank lines are skipped; a line ending in a backslash continues on the next (is_complete says "incomplete").
 /// </summary>
@@ -26,6 +27,7 @@ public sealed class EchoBackend : IKernelBackend
         ("update", "update ID TEXT", "replaces the display with id ID by TEXT"),
         ("sleep", "sleep SECONDS", "waits SECONDS seconds; an interrupt stops it"),
         ("error", "error NAME MESSAGE", "fails the cell with exception NAME"),
+        ("throw", "throw MESSAGE", "throws an InvalidOperationException out of the backend"),
     ];
 
     private readonly List<ExecuteRequest> _requests = [];
@@ -33,7 +35,7 @@ public sealed class EchoBackend : IKernelBackend
 
     public KernelLanguageInfo LanguageInfo { get; } = KernelLanguageInfo.CSharp("14.0");
 
-    public string Banner => "Workbench echo backend: echo, warn, value, display, update, sleep, error.";
+    public string Banner => "Workbench echo backend: echo, warn, value, display, update, sleep, error, throw.";
 
     public IReadOnlyList<KernelHelpLink> HelpLinks { get; } = [new("Echo backend commands", "https://example.invalid/echo")];
 
@@ -78,6 +80,8 @@ public sealed class EchoBackend : IKernelBackend
                         return ExecutionOutcome.Error("ArgumentException", $"line {i + 1}: sleep needs a non-negative number of seconds, not '{rest}'.");
                     await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken);
                     break;
+                case "throw":
+                    throw new InvalidOperationException(rest);
                 case "error":
                 {
                     var (name, message) = SplitWord(rest);

@@ -180,6 +180,58 @@ public class KernelHostTests
     }
 
     [Fact]
+    public async Task ABackendThatThrowsFailsOnlyThatRequestAndTheKernelKeepsServing()
+    {
+        FailingBackend? backend = null;
+        await using var kernel = InProcessKernel.Start(wrap: echo => backend = new FailingBackend(echo));
+        var c = kernel.Client;
+        backend!.Fail = true;
+
+        // A cell whose backend throws is that cell's error, published and replied like any other.
+        var cell = c.Execute("echo never", out var iopub);
+        Assert.Equal(("error", "InvalidOperationException", "backend bug in ExecuteAsync"),
+            (cell.Content["status"].Str(), cell.Content["ename"].Str(), cell.Content["evalue"].Str()));
+        Assert.Equal(["status", "execute_input", "error", "status"], iopub.Select(m => m.MsgType));
+
+        // Other requests whose handler throws get an error reply of their type, the failure is logged, and the
+        // request still ends in idle.
+        (string Type, JsonObject Content, string Member)[] requests =
+        [
+            ("complete_request", new JsonObject { ["code"] = "ec", ["cursor_pos"] = 2 }, "CompleteAsync"),
+            ("inspect_request", new JsonObject { ["code"] = "sleep", ["cursor_pos"] = 2 }, "InspectAsync"),
+            ("is_complete_request", new JsonObject { ["code"] = "echo a" }, "IsComplete"),
+            ("kernel_info_request", new JsonObject(), "LanguageInfo"),
+        ];
+        foreach (var (type, content, member) in requests)
+        {
+            var id = c.Send(c.Shell, type, content);
+            var reply = c.ReplyTo(c.Shell, id);
+            Assert.Equal((type.Replace("_request", "_reply"), "error", "InvalidOperationException", $"backend bug in {member}"),
+                (reply.MsgType, reply.Content["status"].Str(), reply.Content["ename"].Str(), reply.Content["evalue"].Str()));
+            Assert.Equal("idle", c.IOPubUntilIdle(id)[^1].Content["execution_state"].Str());
+            Assert.Contains($"{type} {id} failed: InvalidOperationException: backend bug in {member}", kernel.Log.ToString());
+        }
+        var onControl = c.Request(c.Control, "kernel_info_request", new JsonObject());
+        Assert.Equal(("error", "backend bug in LanguageInfo"), (onControl.Content["status"].Str(), onControl.Content["evalue"].Str()));
+
+        // Still serving: requests that need no backend at once, and everything once the backend works again.
+        Assert.Equal("ok", c.Request(c.Shell, "history_request", new JsonObject()).Content["status"].Str());
+        backend.Fail = false;
+        var after = c.Execute("echo back", out var afterIopub);
+        Assert.Equal(("ok", 2), (after.Content["status"].Str(), after.Content["execution_count"].Int()));
+        Assert.Equal("back\n", afterIopub.Single(m => m.MsgType == "stream").Content["text"].Str());
+        Assert.Equal("5.3", c.Request(c.Control, "kernel_info_request", new JsonObject()).Content["protocol_version"].Str());
+        Assert.False(kernel.Serving.IsCompleted);
+
+        // A backend that throws while shutting down does not keep the kernel from stopping.
+        backend.Fail = true;
+        Assert.Equal("ok", c.Request(c.Control, "shutdown_request", new JsonObject { ["restart"] = false }).Content["status"].Str());
+        await kernel.Serving.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Contains("the backend failed while shutting down: System.InvalidOperationException: backend bug in ShutdownAsync",
+            kernel.Log.ToString());
+    }
+
+    [Fact]
     public async Task CompletionAndInspectionCountCursorsInCodePoints()
     {
         await using var kernel = InProcessKernel.Start();

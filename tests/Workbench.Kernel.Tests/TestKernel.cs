@@ -29,15 +29,15 @@ internal static class TestPorts
     }
 }
 
-/// <summary>A kernel served in this process by the EchoBackend, with a connected client.</summary>
+/// <summary>A kernel served in this process by the EchoBackend (or a backend wrapping it), with a connected client.</summary>
 internal sealed class InProcessKernel : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
 
-    private InProcessKernel(ConnectionInfo info)
+    private InProcessKernel(ConnectionInfo info, Func<EchoBackend, IKernelBackend>? wrap)
     {
         Info = info;
-        Host = KernelHost.Start(info, Backend, new KernelHostOptions { Log = Log, HandleSignals = false });
+        Host = KernelHost.Start(info, wrap?.Invoke(Backend) ?? Backend, new KernelHostOptions { Log = Log, HandleSignals = false });
         Serving = Host.ServeAsync(_stop.Token);
         Client = new TestClient(info);
     }
@@ -50,9 +50,9 @@ internal sealed class InProcessKernel : IAsyncDisposable
     public TestClient Client { get; }
 
     /// <summary>Starts a kernel and waits until its IOPub reaches the client (PUB drops messages until then).</summary>
-    public static InProcessKernel Start(ConnectionInfo? info = null)
+    public static InProcessKernel Start(ConnectionInfo? info = null, Func<EchoBackend, IKernelBackend>? wrap = null)
     {
-        var kernel = new InProcessKernel(info ?? TestPorts.Connection());
+        var kernel = new InProcessKernel(info ?? TestPorts.Connection(), wrap);
         kernel.Client.WaitForIOPub();
         return kernel;
     }
@@ -189,4 +189,57 @@ internal static class JsonTestExtensions
 {
     public static string Str(this JsonNode? node) => node!.GetValue<string>();
     public static int Int(this JsonNode? node) => node!.GetValue<int>();
+}
+
+/// <summary>The EchoBackend with a switch that makes every member it serves requests with throw, as a buggy backend would.</summary>
+internal sealed class FailingBackend(EchoBackend inner) : IKernelBackend
+{
+    public volatile bool Fail;
+
+    public KernelLanguageInfo LanguageInfo
+    {
+        get
+        {
+            ThrowIfFailing(nameof(LanguageInfo));
+            return inner.LanguageInfo;
+        }
+    }
+
+    public string Banner => inner.Banner;
+    public IReadOnlyList<KernelHelpLink> HelpLinks => inner.HelpLinks;
+
+    public Task<ExecutionOutcome> ExecuteAsync(ExecuteRequest request, IExecutionOutput output, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing(nameof(ExecuteAsync));
+        return inner.ExecuteAsync(request, output, cancellationToken);
+    }
+
+    public Task<CompletionResult> CompleteAsync(string code, int cursorPosition, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing(nameof(CompleteAsync));
+        return inner.CompleteAsync(code, cursorPosition, cancellationToken);
+    }
+
+    public Task<InspectionResult> InspectAsync(string code, int cursorPosition, int detailLevel, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing(nameof(InspectAsync));
+        return inner.InspectAsync(code, cursorPosition, detailLevel, cancellationToken);
+    }
+
+    public IsCompleteResult IsComplete(string code)
+    {
+        ThrowIfFailing(nameof(IsComplete));
+        return inner.IsComplete(code);
+    }
+
+    public Task ShutdownAsync(bool restart)
+    {
+        ThrowIfFailing(nameof(ShutdownAsync));
+        return inner.ShutdownAsync(restart);
+    }
+
+    private void ThrowIfFailing(string member)
+    {
+        if (Fail) throw new InvalidOperationException($"backend bug in {member}");
+    }
 }

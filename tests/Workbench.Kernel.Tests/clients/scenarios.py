@@ -108,6 +108,16 @@ def error():
         check(content["status"] == "aborted", f"queued cell {content}")
         reply, _ = execute(kc, "echo after")
         check(reply["content"]["status"] == "ok", "cell after the abort failed")
+
+        # A backend that throws (a bug, not a cell error) fails that cell only: the kernel stays up and serves.
+        reply, iopub = execute(kc, "echo first\nthrow backend bug", stop_on_error=False)
+        content = reply["content"]
+        check((content["status"], content["ename"], content["evalue"]) == ("error", "InvalidOperationException", "backend bug"),
+              f"reply to a throwing backend {content}")
+        check(any(m["msg_type"] == "error" for m in iopub), f"no error on IOPub: {[m['msg_type'] for m in iopub]}")
+        check(kc.kernel_info(reply=True, timeout=TIMEOUT)["content"]["status"] == "ok", "kernel_info after the throw")
+        reply, iopub = execute(kc, "echo still here")
+        check(reply["content"]["status"] == "ok" and km.is_alive(), f"cell after the throw {reply['content']}")
     finally:
         stop(km, kc)
 
