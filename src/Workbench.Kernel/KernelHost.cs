@@ -78,6 +78,7 @@ public sealed class KernelHost : IDisposable
     private int _executionCount;
     private bool _disposed;
     private bool _socketsClosed;
+    private volatile bool _shellAbandoned;
 
     private KernelHost(ConnectionInfo info, IKernelBackend backend, KernelHostOptions options)
     {
@@ -172,7 +173,10 @@ public sealed class KernelHost : IDisposable
             await Task.WhenAll(_controlDone.Task, _heartbeatDone.Task).ConfigureAwait(false);
             var grace = Task.Delay(_options.ShutdownGrace);
             if (await Task.WhenAny(_shellDone.Task, grace).ConfigureAwait(false) == grace)
+            {
+                _shellAbandoned = true;
                 Log($"the running cell ignored cancellation for {_options.ShutdownGrace.TotalSeconds:0.#} s; abandoning it.");
+            }
 
             try
             {
@@ -656,7 +660,8 @@ public sealed class KernelHost : IDisposable
         // A socket may be closed only once its thread has left it. The control and heartbeat loops leave within
         // one receive timeout; a cell stuck past the grace period keeps the shell socket until the process exits.
         // Closing a socket hands what it still holds to NetMQ, which sends it for up to the linger.
-        var shellStuck = _started && !_shellDone.Task.Wait(_options.ShutdownGrace);
+        // A cell that serving already gave its grace period is not waited for a second time.
+        var shellStuck = _started && !_shellDone.Task.Wait(_shellAbandoned ? TimeSpan.Zero : _options.ShutdownGrace);
         var othersStuck = _started && !Task.WaitAll([_controlDone.Task, _heartbeatDone.Task], TimeSpan.FromSeconds(5));
         foreach (var socket in _sockets)
         {

@@ -1,6 +1,7 @@
 """Drives the Workbench kernel (with its echo test backend) through jupyter_client, one scenario per run.
 
-usage: python3 scenarios.py SCENARIO   (kernel_info, execute, display, error, complete, interrupt, restart, shutdown)
+usage: python3 scenarios.py SCENARIO   (kernel_info, execute, display, error, complete, interrupt, restart, shutdown,
+                                       shutdown_stuck)
 """
 
 import os
@@ -240,9 +241,33 @@ def shutdown():
     return {"shutdown_s": elapsed}
 
 
+def shutdown_stuck():
+    # A cell deaf to cancellation (stuck in native code, say) must not keep the kernel from exiting: the kernel
+    # answers shutdown_request, waits its grace period (2 s) for the cell, then exits by itself, with code 0.
+    km, kc, _ = start()
+    process = km.provisioner.process
+    try:
+        msg_id = kc.execute("hang 30")
+        wait_running(kc, msg_id)
+        t0 = time.perf_counter()
+        shutdown_id = kc.shutdown()
+        reply = kc.get_control_msg(timeout=TIMEOUT)
+        check(reply["parent_header"]["msg_id"] == shutdown_id and reply["msg_type"] == "shutdown_reply",
+              f"{reply['msg_type']} instead of the shutdown_reply")
+        process.wait(timeout=TIMEOUT)
+        elapsed = time.perf_counter() - t0
+        check(process.returncode == 0, f"exit code {process.returncode}")
+        # The grace period once, not twice (jupyter_client would kill the kernel 5 s after the request).
+        check(elapsed < 3.5, f"the kernel took {elapsed:.2f} s to exit")
+        return {"shutdown_stuck_s": elapsed}
+    finally:
+        stop(km, kc)
+
+
 SCENARIOS = {
     "kernel_info": kernel_info, "execute": execute_cells, "display": display, "error": error,
     "complete": complete, "interrupt": interrupt, "restart": restart, "shutdown": shutdown,
+    "shutdown_stuck": shutdown_stuck,
 }
 
 if __name__ == "__main__":
