@@ -1,10 +1,12 @@
+using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using NetMQ;
+using NetMQ.Sockets;
 using Workbench.Kernel.Protocol;
-using Workbench.Kernel.Zmq;
 
 namespace Workbench.Kernel;
 
@@ -24,36 +26,40 @@ public sealed record KernelHostOptions
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(2);
 }
 
-/// <summary>The kernel could not start: bad connection file, missing libzmq, or a port it cannot bind.</summary>
+/// <summary>The kernel could not start: bad connection file, or a port it cannot bind.</summary>
 public class KernelStartupException : Exception
 {
     public KernelStartupException(string message, Exception? inner = null) : base(message, inner) { }
 }
 
 /// <summary>
-/// A Jupyter kernel (messaging protocol 5.3) over ZeroMQ: shell and control ROUTER sockets, an IOPub PUB
-/// socket, a stdin ROUTER socket and a REP heartbeat, each bound to the address the connection file names.
-/// Every outgoing message is signed and every incoming one verified before it is looked at. Shell requests
-/// run one at a time, in order, on the shell thread; control (interrupt, shutdown, kernel_info) has its own
-/// thread so it is served while a cell runs; the heartbeat echoes on a third.
+/// A Jupyter kernel (messaging protocol 5.3) over ZeroMQ (NetMQ, in managed code): shell and control ROUTER
+/// sockets, an IOPub PUB socket, a stdin ROUTER socket and a REP heartbeat, each bound to the address the
+/// connection file names. Every outgoing message is signed and every incoming one verified before it is
+/// looked at. Shell requests run one at a time, in order, on the shell thread; control (interrupt, shutdown,
+/// kernel_info) has its own thread so it is served while a cell runs; the heartbeat echoes on a third.
+/// A NetMQ socket is not thread-safe, so each socket has one owner: shell, control and heartbeat are used only
+/// by their loop's thread, and IOPub, which the shell and control threads and a cell's own threads all publish
+/// on, is used under a lock, one whole message at a time.
 /// </summary>
 public sealed class KernelHost : IDisposable
 {
     /// <summary>The implementation name reported in kernel_info_reply.</summary>
     public const string Implementation = "workbench";
 
-    // Poll timeouts bound only how fast the loops notice a stop; messages wake them at once.
-    private const int PollMs = 100;
+    // Receive timeouts bound only how fast the loops notice a stop; messages wake them at once.
+    private static readonly TimeSpan PollTimeout = TimeSpan.FromMilliseconds(100);
     // Give replies already queued (the shutdown_reply above all) up to a second to leave on close.
-    private const int LingerMs = 1000;
+    private static readonly TimeSpan Linger = TimeSpan.FromSeconds(1);
 
     private readonly IKernelBackend _backend;
     private readonly KernelHostOptions _options;
     private readonly TextWriter _log;
     private readonly ConnectionInfo _info;
-    private readonly ZmqContext _context;
-    private readonly List<ZmqSocket> _sockets = [];
-    private readonly ZmqSocket _shell, _control, _iopub, _stdin, _heartbeat;
+    private readonly List<NetMQSocket> _sockets = [];
+    private readonly RouterSocket _shell, _control, _stdin;
+    private readonly PublisherSocket _iopub;
+    private readonly ResponseSocket _heartbeat;
     private readonly MessageSigner _signer;
     private readonly KernelSession _session;
     private readonly ReplayGuard _replayGuard = new();
@@ -71,6 +77,8 @@ public sealed class KernelHost : IDisposable
     private List<List<byte[]>>? _queuedBehindError;
     private int _executionCount;
     private bool _disposed;
+    private bool _socketsClosed;
+    private volatile bool _shellAbandoned;
 
     private KernelHost(ConnectionInfo info, IKernelBackend backend, KernelHostOptions options)
     {
@@ -80,19 +88,17 @@ public sealed class KernelHost : IDisposable
         _log = options.Log is null ? Console.Error : TextWriter.Synchronized(options.Log);
         _signer = new MessageSigner(info.Key);
         _session = new KernelSession(_signer);
-        _context = new ZmqContext();
         try
         {
-            _shell = Bind(ZmqSocketType.Router, info.ShellPort);
-            _control = Bind(ZmqSocketType.Router, info.ControlPort);
-            _stdin = Bind(ZmqSocketType.Router, info.StdinPort);
-            _iopub = Bind(ZmqSocketType.Pub, info.IOPubPort);
-            _heartbeat = Bind(ZmqSocketType.Rep, info.HeartbeatPort);
+            _shell = Bind(new RouterSocket(), "shell", info.ShellPort);
+            _control = Bind(new RouterSocket(), "control", info.ControlPort);
+            _stdin = Bind(new RouterSocket(), "stdin", info.StdinPort);
+            _iopub = Bind(new PublisherSocket(), "iopub", info.IOPubPort);
+            _heartbeat = Bind(new ResponseSocket(), "heartbeat", info.HeartbeatPort);
         }
         catch
         {
             foreach (var socket in _sockets) socket.Dispose();
-            _context.Dispose();
             _signer.Dispose();
             throw;
         }
@@ -105,9 +111,11 @@ public sealed class KernelHost : IDisposable
 
     /// <summary>
     /// Runs a kernel for the connection file a Jupyter client wrote (the {connection_file} of the kernelspec's
-    /// argv) until a shutdown_request arrives or <paramref name="cancellationToken"/> is cancelled.
+    /// argv) until a shutdown_request arrives or <paramref name="cancellationToken"/> is cancelled. This is the
+    /// kernel process's main loop: on return NetMQ's process-wide context is ended too (after the replies still
+    /// queued have left), so nothing else in the process should be using NetMQ sockets by then.
     /// </summary>
-    /// <exception cref="KernelStartupException">The connection file is unusable, libzmq is missing, or a port cannot be bound.</exception>
+    /// <exception cref="KernelStartupException">The connection file is unusable, or a port cannot be bound.</exception>
     public static Task RunAsync(string connectionFilePath, IKernelBackend backend, CancellationToken cancellationToken = default) =>
         RunAsync(connectionFilePath, backend, new KernelHostOptions(), cancellationToken);
 
@@ -116,26 +124,28 @@ public sealed class KernelHost : IDisposable
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(backend);
-        using var host = Start(ConnectionInfo.Load(connectionFilePath), backend, options);
-        await host.ServeAsync(cancellationToken).ConfigureAwait(false);
+        var info = ConnectionInfo.Load(connectionFilePath);
+        KernelHost? host = null;
+        try
+        {
+            host = Start(info, backend, options);
+            await host.ServeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            host?.Dispose();
+            // NetMQ sends from background I/O threads, which die with the process: ending its context waits (up to
+            // the linger) until what the sockets still hold, the shutdown_reply above all, has gone out. The wait
+            // also covers every open socket, so it is skipped when a stuck cell still holds the shell socket; that
+            // reply was sent a whole grace period earlier then.
+            if (host is null || host._socketsClosed) NetMQConfig.Cleanup(block: true);
+        }
     }
 
     /// <summary>Binds the sockets; the kernel serves once <see cref="ServeAsync"/> runs.</summary>
-    internal static KernelHost Start(ConnectionInfo info, IKernelBackend backend, KernelHostOptions options)
-    {
-        try
-        {
-            return new KernelHost(info, backend, options);
-        }
-        catch (DllNotFoundException e)
-        {
-            throw new KernelStartupException(e.Message, e);
-        }
-        catch (ZmqException e)
-        {
-            throw new KernelStartupException($"The kernel could not open its sockets. {e.Message}", e);
-        }
-    }
+    /// <exception cref="KernelStartupException">A port cannot be bound.</exception>
+    internal static KernelHost Start(ConnectionInfo info, IKernelBackend backend, KernelHostOptions options) =>
+        new(info, backend, options);
 
     /// <summary>Serves until shutdown_request or cancellation, then shuts the backend down.</summary>
     internal async Task ServeAsync(CancellationToken cancellationToken)
@@ -163,7 +173,10 @@ public sealed class KernelHost : IDisposable
             await Task.WhenAll(_controlDone.Task, _heartbeatDone.Task).ConfigureAwait(false);
             var grace = Task.Delay(_options.ShutdownGrace);
             if (await Task.WhenAny(_shellDone.Task, grace).ConfigureAwait(false) == grace)
+            {
+                _shellAbandoned = true;
                 Log($"the running cell ignored cancellation for {_options.ShutdownGrace.TotalSeconds:0.#} s; abandoning it.");
+            }
 
             try
             {
@@ -197,12 +210,26 @@ public sealed class KernelHost : IDisposable
         thread.Start();
     }
 
-    private ZmqSocket Bind(ZmqSocketType type, int port)
+    private T Bind<T>(T socket, string channel, int port) where T : NetMQSocket
     {
-        var socket = _context.CreateSocket(type, LingerMs);
         _sockets.Add(socket);
-        if (_info.IsIPv6) socket.SetOption(ZmqNative.ZMQ_IPV6, 1);
-        socket.Bind(_info.Endpoint(port));
+        socket.Options.Linger = Linger;
+        // NetMQ takes the address family from the address itself: an IPv6 address needs no socket option.
+        var endpoint = _info.Endpoint(port);
+        try
+        {
+            socket.Bind(endpoint);
+        }
+        catch (Exception e) when (e is NetMQException or SocketException)
+        {
+            // NetMQ's own exceptions carry no text; the operating system's reason is the inner SocketException (or the
+            // exception itself, when a host name does not resolve).
+            var reason = (e as SocketException ?? e.InnerException as SocketException)?.Message ?? e.Message;
+            throw new KernelStartupException(
+                $"The kernel could not open its sockets. Binding the {channel} socket to {endpoint} failed: {reason}. " +
+                "Check that the address in the connection file belongs to this machine and that no other process uses " +
+                "the port (let the Jupyter client pick fresh ports by restarting the kernel).", e);
+        }
         return socket;
     }
 
@@ -212,14 +239,16 @@ public sealed class KernelHost : IDisposable
 
     private void ControlLoop() => ServeLoop(_control, "control", HandleControl);
 
-    private void ServeLoop(ZmqSocket socket, string channel, Action<List<byte[]>> handle)
+    private void ServeLoop(RouterSocket socket, string channel, Action<List<byte[]>> handle)
     {
         try
         {
             while (!_stopping)
             {
-                if (!socket.Poll(PollMs)) continue;
-                while (!_stopping && socket.TryReceiveMultipart(out var frames)) handle(frames);
+                // A fresh list per message: a handler may keep the frames (the shell queue behind a failed cell).
+                // What arrives once the kernel is stopping is left unanswered, as if it had come after the exit.
+                var frames = new List<byte[]>(8);
+                if (socket.TryReceiveMultipartBytes(PollTimeout, ref frames) && !_stopping) handle(frames);
             }
         }
         catch (Exception e)
@@ -234,11 +263,9 @@ public sealed class KernelHost : IDisposable
     {
         try
         {
+            var frames = new List<byte[]>(1);
             while (!_stopping)
-            {
-                if (!_heartbeat.Poll(PollMs)) continue;
-                while (_heartbeat.TryReceiveMultipart(out var frames)) _heartbeat.SendMultipart(frames);
-            }
+                if (_heartbeat.TryReceiveMultipartBytes(PollTimeout, ref frames)) _heartbeat.SendMultipartBytes(frames);
         }
         catch (Exception e)
         {
@@ -423,7 +450,8 @@ public sealed class KernelHost : IDisposable
     private List<List<byte[]>> DrainShell()
     {
         var queued = new List<List<byte[]>>();
-        while (_shell.TryReceiveMultipart(out var frames)) queued.Add(frames);
+        for (var frames = new List<byte[]>(8); _shell.TryReceiveMultipartBytes(ref frames); frames = new List<byte[]>(8))
+            queued.Add(frames);
         return queued;
     }
 
@@ -512,7 +540,7 @@ public sealed class KernelHost : IDisposable
         Publish("comm_close", new JsonObject { ["comm_id"] = commId, ["data"] = new JsonObject() }, message.RawHeader);
     }
 
-    private void Shutdown(ZmqSocket socket, JupyterMessage message)
+    private void Shutdown(RouterSocket socket, JupyterMessage message)
     {
         var restart = OptionalBool(message.Content, "restart", false);
         var content = Ok(new JsonObject { ["restart"] = restart });
@@ -524,7 +552,7 @@ public sealed class KernelHost : IDisposable
         RequestStop();
     }
 
-    private void Unsupported(ZmqSocket socket, JupyterMessage message, string channel)
+    private void Unsupported(RouterSocket socket, JupyterMessage message, string channel)
     {
         var type = message.MsgType;
         if (!type.EndsWith("_request", StringComparison.Ordinal))
@@ -551,11 +579,15 @@ public sealed class KernelHost : IDisposable
 
     // ---------------------------------------------------------------- sending
 
-    private void Reply(ZmqSocket socket, JupyterMessage request, string replyType, JsonObject content, JsonObject? metadata = null) =>
-        socket.SendMultipart(_session.Serialize(request.Identities, replyType, content, request.RawHeader, metadata));
+    /// <summary>
+    /// Replies on a ROUTER socket; the request's routing ids lead it back to the client that asked. Called only on
+    /// that socket's own thread (shell or control), and never blocks: a ROUTER drops what it cannot route.
+    /// </summary>
+    private void Reply(RouterSocket socket, JupyterMessage request, string replyType, JsonObject content, JsonObject? metadata = null) =>
+        socket.SendMultipartBytes(_session.Serialize(request.Identities, replyType, content, request.RawHeader, metadata));
 
     /// <summary>Answers a request that failed (bad content, backend exception) with an error reply.</summary>
-    private void ReplyFailure(ZmqSocket socket, JupyterMessage message, Exception e)
+    private void ReplyFailure(RouterSocket socket, JupyterMessage message, Exception e)
     {
         Log($"{message.MsgType} {message.MsgId} failed: {e.GetType().Name}: {e.Message}");
         var type = message.MsgType;
@@ -573,7 +605,7 @@ public sealed class KernelHost : IDisposable
         {
             // Output a stray background task writes after shutdown has nowhere to go.
             if (_iopubClosed) return;
-            _iopub.SendMultipart(_session.Serialize([topic], msgType, content, parent));
+            _iopub.SendMultipartBytes(_session.Serialize([topic], msgType, content, parent));
         }
     }
 
@@ -626,9 +658,10 @@ public sealed class KernelHost : IDisposable
         RequestStop();
         lock (_iopubLock) _iopubClosed = true;
         // A socket may be closed only once its thread has left it. The control and heartbeat loops leave within
-        // one poll; a cell stuck past the grace period keeps the shell socket, and with it the context (whose
-        // termination would wait for that socket), until the process exits.
-        var shellStuck = _started && !_shellDone.Task.Wait(_options.ShutdownGrace);
+        // one receive timeout; a cell stuck past the grace period keeps the shell socket until the process exits.
+        // Closing a socket hands what it still holds to NetMQ, which sends it for up to the linger.
+        // A cell that serving already gave its grace period is not waited for a second time.
+        var shellStuck = _started && !_shellDone.Task.Wait(_shellAbandoned ? TimeSpan.Zero : _options.ShutdownGrace);
         var othersStuck = _started && !Task.WaitAll([_controlDone.Task, _heartbeatDone.Task], TimeSpan.FromSeconds(5));
         foreach (var socket in _sockets)
         {
@@ -636,7 +669,7 @@ public sealed class KernelHost : IDisposable
                 : (ReferenceEquals(socket, _control) || ReferenceEquals(socket, _heartbeat)) && othersStuck;
             if (!busy) socket.Dispose();
         }
-        if (!shellStuck && !othersStuck) _context.Dispose();
+        _socketsClosed = !shellStuck && !othersStuck;
         _signer.Dispose();
     }
 

@@ -11,7 +11,9 @@ namespace Workbench.Kernel.TestHost;
 /// display ID TEXT    show TEXT as a display with id ID
 /// update ID TEXT     replace the display with id ID by TEXT
 /// sleep SECONDS      wait, stopping at once when interrupted
+/// hang SECONDS       block the thread, deaf to interrupts (a cell stuck in native code)
 /// error NAME MESSAGE fail the cell with exception NAME
+/// throw MESSAGE      throw an InvalidOperationException out of the backend (a backend bug)
 /// </code>
 /// Blank lines are skipped; a line ending in a backslash continues on the next (is_complete says "incomplete").
 /// </summary>
@@ -25,7 +27,9 @@ public sealed class EchoBackend : IKernelBackend
         ("display", "display ID TEXT", "shows TEXT as a display with id ID"),
         ("update", "update ID TEXT", "replaces the display with id ID by TEXT"),
         ("sleep", "sleep SECONDS", "waits SECONDS seconds; an interrupt stops it"),
+        ("hang", "hang SECONDS", "blocks SECONDS seconds and ignores interrupts"),
         ("error", "error NAME MESSAGE", "fails the cell with exception NAME"),
+        ("throw", "throw MESSAGE", "throws an InvalidOperationException out of the backend"),
     ];
 
     private readonly List<ExecuteRequest> _requests = [];
@@ -33,7 +37,7 @@ public sealed class EchoBackend : IKernelBackend
 
     public KernelLanguageInfo LanguageInfo { get; } = KernelLanguageInfo.CSharp("14.0");
 
-    public string Banner => "Workbench echo backend: echo, warn, value, display, update, sleep, error.";
+    public string Banner => "Workbench echo backend: echo, warn, value, display, update, sleep, hang, error, throw.";
 
     public IReadOnlyList<KernelHelpLink> HelpLinks { get; } = [new("Echo backend commands", "https://example.invalid/echo")];
 
@@ -73,11 +77,14 @@ public sealed class EchoBackend : IKernelBackend
                     output.UpdateDisplay(MimeBundle.PlainText(text).Add("text/html", $"<b>{text}</b>"), id);
                     break;
                 }
-                case "sleep":
+                case "sleep" or "hang":
                     if (!double.TryParse(rest, System.Globalization.CultureInfo.InvariantCulture, out var seconds) || seconds < 0)
-                        return ExecutionOutcome.Error("ArgumentException", $"line {i + 1}: sleep needs a non-negative number of seconds, not '{rest}'.");
-                    await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken);
+                        return ExecutionOutcome.Error("ArgumentException", $"line {i + 1}: {command} needs a non-negative number of seconds, not '{rest}'.");
+                    if (command == "sleep") await Task.Delay(TimeSpan.FromSeconds(seconds), cancellationToken);
+                    else Thread.Sleep(TimeSpan.FromSeconds(seconds));
                     break;
+                case "throw":
+                    throw new InvalidOperationException(rest);
                 case "error":
                 {
                     var (name, message) = SplitWord(rest);

@@ -89,6 +89,13 @@ public class JupyterClientTests(JupyterEnvironment jupyter, ITestOutputHelper ou
     }
 
     [Fact]
+    public void ShutdownWithACellStuckPastTheGracePeriodStillExits()
+    {
+        var result = RunScenario("scenarios.py", "shutdown_stuck");
+        output.WriteLine($"shutdown with a stuck cell: {result["shutdown_stuck_s"]!.GetValue<double>():0.000} s");
+    }
+
+    [Fact]
     public void ForgedUnsignedAndReplayedMessagesAreRejected()
     {
         var log = Path.Combine(jupyter.Root, $"kernel-stderr-{Guid.NewGuid():N}.log");

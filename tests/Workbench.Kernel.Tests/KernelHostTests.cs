@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
+using NetMQ;
 using Workbench.Kernel.Protocol;
 
 namespace Workbench.Kernel.Tests;
@@ -152,14 +155,14 @@ public class KernelHostTests
         forger.Send(forger.Control, "shutdown_request", new JsonObject { ["restart"] = false });
         var unsigned = c.Session.Serialize([], "execute_request", new JsonObject { ["code"] = "echo UNSIGNED" }, null);
         unsigned[1] = [];
-        c.Shell.SendMultipart(unsigned);
+        c.Shell.SendMultipartBytes(unsigned);
         // A genuine message, then the very same frames again.
         var genuine = c.Session.Serialize([], "execute_request", new JsonObject { ["code"] = "echo genuine" }, null);
-        c.Shell.SendMultipart(genuine);
+        c.Shell.SendMultipartBytes(genuine);
         var genuineId = c.Decode(genuine)!.MsgId;
         Assert.Equal("ok", c.ReplyTo(c.Shell, genuineId).Content["status"].Str());
         c.IOPubUntilIdle(genuineId);
-        c.Shell.SendMultipart(genuine);
+        c.Shell.SendMultipartBytes(genuine);
 
         // The kernel still serves (the forged shutdown did nothing), and nothing else ever answered.
         Assert.Equal("ok", c.Execute("echo last", out _).Content["status"].Str());
@@ -174,6 +177,58 @@ public class KernelHostTests
         Assert.Contains("rejected a message on control: invalid signature", log);
         Assert.Contains("rejected a message on shell: unsigned message", log);
         Assert.Contains("rejected a message on shell: replayed message", log);
+    }
+
+    [Fact]
+    public async Task ABackendThatThrowsFailsOnlyThatRequestAndTheKernelKeepsServing()
+    {
+        FailingBackend? backend = null;
+        await using var kernel = InProcessKernel.Start(wrap: echo => backend = new FailingBackend(echo));
+        var c = kernel.Client;
+        backend!.Fail = true;
+
+        // A cell whose backend throws is that cell's error, published and replied like any other.
+        var cell = c.Execute("echo never", out var iopub);
+        Assert.Equal(("error", "InvalidOperationException", "backend bug in ExecuteAsync"),
+            (cell.Content["status"].Str(), cell.Content["ename"].Str(), cell.Content["evalue"].Str()));
+        Assert.Equal(["status", "execute_input", "error", "status"], iopub.Select(m => m.MsgType));
+
+        // Other requests whose handler throws get an error reply of their type, the failure is logged, and the
+        // request still ends in idle.
+        (string Type, JsonObject Content, string Member)[] requests =
+        [
+            ("complete_request", new JsonObject { ["code"] = "ec", ["cursor_pos"] = 2 }, "CompleteAsync"),
+            ("inspect_request", new JsonObject { ["code"] = "sleep", ["cursor_pos"] = 2 }, "InspectAsync"),
+            ("is_complete_request", new JsonObject { ["code"] = "echo a" }, "IsComplete"),
+            ("kernel_info_request", new JsonObject(), "LanguageInfo"),
+        ];
+        foreach (var (type, content, member) in requests)
+        {
+            var id = c.Send(c.Shell, type, content);
+            var reply = c.ReplyTo(c.Shell, id);
+            Assert.Equal((type.Replace("_request", "_reply"), "error", "InvalidOperationException", $"backend bug in {member}"),
+                (reply.MsgType, reply.Content["status"].Str(), reply.Content["ename"].Str(), reply.Content["evalue"].Str()));
+            Assert.Equal("idle", c.IOPubUntilIdle(id)[^1].Content["execution_state"].Str());
+            Assert.Contains($"{type} {id} failed: InvalidOperationException: backend bug in {member}", kernel.Log.ToString());
+        }
+        var onControl = c.Request(c.Control, "kernel_info_request", new JsonObject());
+        Assert.Equal(("error", "backend bug in LanguageInfo"), (onControl.Content["status"].Str(), onControl.Content["evalue"].Str()));
+
+        // Still serving: requests that need no backend at once, and everything once the backend works again.
+        Assert.Equal("ok", c.Request(c.Shell, "history_request", new JsonObject()).Content["status"].Str());
+        backend.Fail = false;
+        var after = c.Execute("echo back", out var afterIopub);
+        Assert.Equal(("ok", 2), (after.Content["status"].Str(), after.Content["execution_count"].Int()));
+        Assert.Equal("back\n", afterIopub.Single(m => m.MsgType == "stream").Content["text"].Str());
+        Assert.Equal("5.3", c.Request(c.Control, "kernel_info_request", new JsonObject()).Content["protocol_version"].Str());
+        Assert.False(kernel.Serving.IsCompleted);
+
+        // A backend that throws while shutting down does not keep the kernel from stopping.
+        backend.Fail = true;
+        Assert.Equal("ok", c.Request(c.Control, "shutdown_request", new JsonObject { ["restart"] = false }).Content["status"].Str());
+        await kernel.Serving.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Contains("the backend failed while shutting down: System.InvalidOperationException: backend bug in ShutdownAsync",
+            kernel.Log.ToString());
     }
 
     [Fact]
@@ -251,9 +306,9 @@ public class KernelHostTests
     {
         await using var kernel = InProcessKernel.Start();
         var hb = kernel.Client.Heartbeat;
-        hb.SendMultipart([Encoding.ASCII.GetBytes("ping-1")]);
-        Assert.True(hb.Poll(5000));
-        Assert.True(hb.TryReceiveMultipart(out var echo));
+        hb.SendMultipartBytes(Encoding.ASCII.GetBytes("ping-1"));
+        var echo = new List<byte[]>();
+        Assert.True(hb.TryReceiveMultipartBytes(TimeSpan.FromSeconds(5), ref echo));
         Assert.Equal("ping-1", Encoding.ASCII.GetString(Assert.Single(echo)));
     }
 
@@ -308,13 +363,37 @@ public class KernelHostTests
     }
 
     [Fact]
+    public async Task ServesOnIPv6Loopback()
+    {
+        await using var kernel = InProcessKernel.Start(TestPorts.Connection(ip: "::1"));
+        var reply = kernel.Client.Execute("echo over IPv6", out var iopub);
+        Assert.Equal("ok", reply.Content["status"].Str());
+        Assert.Equal("over IPv6\n", iopub.Single(m => m.MsgType == "stream").Content["text"].Str());
+    }
+
+    [Fact]
+    public void TheSocketsAreManagedCodeWithNoNativeZeroMq()
+    {
+        // Every P/Invoke of the kernel assembly (source-generated ones included, which are plain DllImports underneath):
+        // only the C library, for the SIGINT disposition, and nothing of libzmq, which the kernel no longer needs.
+        var imports = typeof(KernelHost).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            .Select(m => m.GetCustomAttribute<DllImportAttribute>()?.Value)
+            .OfType<string>()
+            .Distinct()
+            .ToArray();
+        Assert.Equal(["libc"], imports);
+    }
+
+    [Fact]
     public void BindingAnOccupiedPortIsAStartupErrorNamingThePort()
     {
         var info = TestPorts.Connection();
         using var first = KernelHost.Start(info, new TestHost.EchoBackend(), new KernelHostOptions { HandleSignals = false });
         var e = Assert.Throws<KernelStartupException>(() =>
             KernelHost.Start(info, new TestHost.EchoBackend(), new KernelHostOptions { HandleSignals = false }));
-        Assert.Contains($"tcp://127.0.0.1:{info.ShellPort}", e.Message);
+        Assert.Contains($"Binding the shell socket to tcp://127.0.0.1:{info.ShellPort} failed", e.Message);
         Assert.Contains("Address already in use", e.Message);
+        Assert.Contains("fresh ports", e.Message);
     }
 }

@@ -2,41 +2,42 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
+using NetMQ;
+using NetMQ.Sockets;
 using Workbench.Kernel.Protocol;
 using Workbench.Kernel.TestHost;
-using Workbench.Kernel.Zmq;
 
 namespace Workbench.Kernel.Tests;
 
 /// <summary>Helpers for kernels under test: free loopback ports and connection files.</summary>
 internal static class TestPorts
 {
-    /// <summary>Distinct loopback ports that were free a moment ago (the OS hands out each once).</summary>
-    public static int[] Free(int count)
+    /// <summary>Distinct ports of <paramref name="address"/> (loopback by default) that were free a moment ago (the OS hands out each once).</summary>
+    public static int[] Free(int count, IPAddress? address = null)
     {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(address ?? IPAddress.Loopback, 0)).ToArray();
         foreach (var l in listeners) l.Start();
         var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
         foreach (var l in listeners) l.Stop();
         return ports;
     }
 
-    public static ConnectionInfo Connection(string key = "test-key-0123456789")
+    public static ConnectionInfo Connection(string key = "test-key-0123456789", string ip = "127.0.0.1")
     {
-        var p = Free(5);
-        return new ConnectionInfo("127.0.0.1", p[0], p[1], p[2], p[3], p[4], Encoding.UTF8.GetBytes(key), null);
+        var p = Free(5, IPAddress.Parse(ip));
+        return new ConnectionInfo(ip, p[0], p[1], p[2], p[3], p[4], Encoding.UTF8.GetBytes(key), null);
     }
 }
 
-/// <summary>A kernel served in this process by the EchoBackend, with a connected client.</summary>
+/// <summary>A kernel served in this process by the EchoBackend (or a backend wrapping it), with a connected client.</summary>
 internal sealed class InProcessKernel : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
 
-    private InProcessKernel(ConnectionInfo info)
+    private InProcessKernel(ConnectionInfo info, Func<EchoBackend, IKernelBackend>? wrap)
     {
         Info = info;
-        Host = KernelHost.Start(info, Backend, new KernelHostOptions { Log = Log, HandleSignals = false });
+        Host = KernelHost.Start(info, wrap?.Invoke(Backend) ?? Backend, new KernelHostOptions { Log = Log, HandleSignals = false });
         Serving = Host.ServeAsync(_stop.Token);
         Client = new TestClient(info);
     }
@@ -49,9 +50,9 @@ internal sealed class InProcessKernel : IAsyncDisposable
     public TestClient Client { get; }
 
     /// <summary>Starts a kernel and waits until its IOPub reaches the client (PUB drops messages until then).</summary>
-    public static InProcessKernel Start()
+    public static InProcessKernel Start(ConnectionInfo? info = null, Func<EchoBackend, IKernelBackend>? wrap = null)
     {
-        var kernel = new InProcessKernel(TestPorts.Connection());
+        var kernel = new InProcessKernel(info ?? TestPorts.Connection(), wrap);
         kernel.Client.WaitForIOPub();
         return kernel;
     }
@@ -70,60 +71,59 @@ internal sealed class InProcessKernel : IAsyncDisposable
 internal sealed class TestClient : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-    private readonly ZmqContext _context = new();
     private readonly MessageSigner _signer;
 
     public TestClient(ConnectionInfo info, byte[]? key = null)
     {
         _signer = new MessageSigner(key ?? info.Key);
         Session = new KernelSession(_signer);
-        Shell = Connect(ZmqSocketType.Dealer, info.Endpoint(info.ShellPort));
-        Control = Connect(ZmqSocketType.Dealer, info.Endpoint(info.ControlPort));
-        IOPub = Connect(ZmqSocketType.Sub, info.Endpoint(info.IOPubPort));
-        IOPub.SetOption(ZmqNative.ZMQ_SUBSCRIBE, ReadOnlySpan<byte>.Empty);
-        Heartbeat = Connect(ZmqSocketType.Req, info.Endpoint(info.HeartbeatPort));
+        Shell = Connect(new DealerSocket(), info, info.ShellPort);
+        Control = Connect(new DealerSocket(), info, info.ControlPort);
+        IOPub = Connect(new SubscriberSocket(), info, info.IOPubPort);
+        IOPub.SubscribeToAnyTopic();
+        Heartbeat = Connect(new RequestSocket(), info, info.HeartbeatPort);
     }
 
     public KernelSession Session { get; }
-    public ZmqSocket Shell { get; }
-    public ZmqSocket Control { get; }
-    public ZmqSocket IOPub { get; }
-    public ZmqSocket Heartbeat { get; }
+    public DealerSocket Shell { get; }
+    public DealerSocket Control { get; }
+    public SubscriberSocket IOPub { get; }
+    public RequestSocket Heartbeat { get; }
 
-    private ZmqSocket Connect(ZmqSocketType type, string endpoint)
+    private static T Connect<T>(T socket, ConnectionInfo info, int port) where T : NetMQSocket
     {
-        var socket = _context.CreateSocket(type);
-        socket.Connect(endpoint);
+        socket.Connect(info.Endpoint(port));
         return socket;
     }
 
     /// <summary>Sends a signed request; returns its msg_id.</summary>
-    public string Send(ZmqSocket socket, string msgType, JsonObject content)
+    public string Send(NetMQSocket socket, string msgType, JsonObject content)
     {
         var frames = Session.Serialize([], msgType, content, parentHeader: null);
-        socket.SendMultipart(frames);
+        socket.SendMultipartBytes(frames);
         return Decode(frames)!.MsgId;
     }
 
     public JupyterMessage? Decode(IReadOnlyList<byte[]> frames) => WireCodec.Decode(frames, _signer, null, out _);
 
     /// <summary>The next message on a socket, signature checked, or null after <paramref name="timeout"/>.</summary>
-    public JupyterMessage? TryReceive(ZmqSocket socket, TimeSpan timeout)
+    public JupyterMessage? TryReceive(NetMQSocket socket, TimeSpan timeout)
     {
-        if (!socket.Poll((int)timeout.TotalMilliseconds) || !socket.TryReceiveMultipart(out var frames)) return null;
+        var frames = new List<byte[]>();
+        if (!socket.TryReceiveMultipartBytes(timeout, ref frames)) return null;
         var message = WireCodec.Decode(frames, _signer, null, out var rejection);
         Assert.True(message is not null, $"the kernel sent a message this client could not verify: {rejection}");
         return message;
     }
 
     /// <summary>Sends a request and returns the reply parented to it.</summary>
-    public JupyterMessage Request(ZmqSocket socket, string msgType, JsonObject content)
+    public JupyterMessage Request(NetMQSocket socket, string msgType, JsonObject content)
     {
         var id = Send(socket, msgType, content);
         return ReplyTo(socket, id);
     }
 
-    public JupyterMessage ReplyTo(ZmqSocket socket, string requestId)
+    public JupyterMessage ReplyTo(NetMQSocket socket, string requestId)
     {
         var reply = TryReceive(socket, Timeout);
         Assert.True(reply is not null, $"no reply to {requestId} within {Timeout.TotalSeconds} s");
@@ -181,7 +181,6 @@ internal sealed class TestClient : IDisposable
         Control.Dispose();
         IOPub.Dispose();
         Heartbeat.Dispose();
-        _context.Dispose();
         _signer.Dispose();
     }
 }
@@ -190,4 +189,57 @@ internal static class JsonTestExtensions
 {
     public static string Str(this JsonNode? node) => node!.GetValue<string>();
     public static int Int(this JsonNode? node) => node!.GetValue<int>();
+}
+
+/// <summary>The EchoBackend with a switch that makes every member it serves requests with throw, as a buggy backend would.</summary>
+internal sealed class FailingBackend(EchoBackend inner) : IKernelBackend
+{
+    public volatile bool Fail;
+
+    public KernelLanguageInfo LanguageInfo
+    {
+        get
+        {
+            ThrowIfFailing(nameof(LanguageInfo));
+            return inner.LanguageInfo;
+        }
+    }
+
+    public string Banner => inner.Banner;
+    public IReadOnlyList<KernelHelpLink> HelpLinks => inner.HelpLinks;
+
+    public Task<ExecutionOutcome> ExecuteAsync(ExecuteRequest request, IExecutionOutput output, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing(nameof(ExecuteAsync));
+        return inner.ExecuteAsync(request, output, cancellationToken);
+    }
+
+    public Task<CompletionResult> CompleteAsync(string code, int cursorPosition, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing(nameof(CompleteAsync));
+        return inner.CompleteAsync(code, cursorPosition, cancellationToken);
+    }
+
+    public Task<InspectionResult> InspectAsync(string code, int cursorPosition, int detailLevel, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing(nameof(InspectAsync));
+        return inner.InspectAsync(code, cursorPosition, detailLevel, cancellationToken);
+    }
+
+    public IsCompleteResult IsComplete(string code)
+    {
+        ThrowIfFailing(nameof(IsComplete));
+        return inner.IsComplete(code);
+    }
+
+    public Task ShutdownAsync(bool restart)
+    {
+        ThrowIfFailing(nameof(ShutdownAsync));
+        return inner.ShutdownAsync(restart);
+    }
+
+    private void ThrowIfFailing(string member)
+    {
+        if (Fail) throw new InvalidOperationException($"backend bug in {member}");
+    }
 }

@@ -66,11 +66,26 @@ def iopub_until_idle(kc, msg_id, timeout=None):
     raise CheckFailed(f"no idle status for {msg_id}; got {[m['msg_type'] for m in messages]}")
 
 
+def shell_reply(kc, msg_id, reply_type):
+    """The shell reply to msg_id. Replies to kernel_info_requests this client sent earlier are passed over:
+    KernelClient.wait_for_ready sends one more kernel_info_request each second the kernel has not answered
+    (a kernel still starting, after a restart above all) and reads back only one reply, so the others arrive
+    later, ahead of the next reply a scenario waits for. Any other reply to another request fails the check."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        reply = kc.get_shell_msg(timeout=max(0.01, deadline - time.monotonic()))
+        if reply["parent_header"].get("msg_id") == msg_id:
+            check(reply["msg_type"] == reply_type, f"{reply['msg_type']} answers the request, not {reply_type}")
+            return reply
+        check(reply["msg_type"] == "kernel_info_reply",
+              f"{reply_type} expected, got a {reply['msg_type']} that answers another request "
+              f"({reply['parent_header'].get('msg_type')} {reply['parent_header'].get('msg_id')})")
+
+
 def execute(kc, code, **kwargs):
     """Execute and return (reply, iopub messages of that request)."""
     msg_id = kc.execute(code, **kwargs)
-    reply = kc.get_shell_msg(timeout=TIMEOUT)
-    check(reply["parent_header"]["msg_id"] == msg_id, "execute_reply answers another request")
+    reply = shell_reply(kc, msg_id, "execute_reply")
     return reply, iopub_until_idle(kc, msg_id)
 
 
@@ -92,9 +107,7 @@ def wait_running(kc, msg_id):
 def is_complete(kc, code):
     """The is_complete_reply content (jupyter_client's blocking client has no reply=True form for it)."""
     msg_id = kc.is_complete(code)
-    reply = kc.get_shell_msg(timeout=TIMEOUT)
-    check(reply["parent_header"]["msg_id"] == msg_id, "is_complete_reply answers another request")
-    return reply["content"]
+    return shell_reply(kc, msg_id, "is_complete_reply")["content"]
 
 
 def run(scenario):

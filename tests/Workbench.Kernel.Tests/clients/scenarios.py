@@ -1,13 +1,15 @@
 """Drives the Workbench kernel (with its echo test backend) through jupyter_client, one scenario per run.
 
-usage: python3 scenarios.py SCENARIO   (kernel_info, execute, display, error, complete, interrupt, restart, shutdown)
+usage: python3 scenarios.py SCENARIO   (kernel_info, execute, display, error, complete, interrupt, restart, shutdown,
+                                       shutdown_stuck)
 """
 
+import os
 import signal
 import statistics
 import time
 
-from common import TIMEOUT, check, execute, iopub_until_idle, is_complete, main, start, stop, wait_running
+from common import TIMEOUT, check, execute, iopub_until_idle, is_complete, main, shell_reply, start, stop, wait_running
 
 
 def kernel_info():
@@ -101,14 +103,22 @@ def error():
         # stop_on_error: a cell queued behind a failing one is aborted; a later one runs.
         failing = kc.execute("sleep 0.3\nerror RuntimeError stop here", stop_on_error=True)
         queued = kc.execute("echo queued")
-        replies = {}
-        while len(replies) < 2:
-            msg = kc.get_shell_msg(timeout=TIMEOUT)
-            replies[msg["parent_header"]["msg_id"]] = msg["content"]
-        check(replies[failing]["status"] == "error", f"failing cell {replies[failing]}")
-        check(replies[queued]["status"] == "aborted", f"queued cell {replies[queued]}")
+        content = shell_reply(kc, failing, "execute_reply")["content"]
+        check(content["status"] == "error", f"failing cell {content}")
+        content = shell_reply(kc, queued, "execute_reply")["content"]
+        check(content["status"] == "aborted", f"queued cell {content}")
         reply, _ = execute(kc, "echo after")
         check(reply["content"]["status"] == "ok", "cell after the abort failed")
+
+        # A backend that throws (a bug, not a cell error) fails that cell only: the kernel stays up and serves.
+        reply, iopub = execute(kc, "echo first\nthrow backend bug", stop_on_error=False)
+        content = reply["content"]
+        check((content["status"], content["ename"], content["evalue"]) == ("error", "InvalidOperationException", "backend bug"),
+              f"reply to a throwing backend {content}")
+        check(any(m["msg_type"] == "error" for m in iopub), f"no error on IOPub: {[m['msg_type'] for m in iopub]}")
+        check(kc.kernel_info(reply=True, timeout=TIMEOUT)["content"]["status"] == "ok", "kernel_info after the throw")
+        reply, iopub = execute(kc, "echo still here")
+        check(reply["content"]["status"] == "ok" and km.is_alive(), f"cell after the throw {reply['content']}")
     finally:
         stop(km, kc)
 
@@ -154,9 +164,8 @@ def interrupt():
         wait_running(kc, msg_id)
         t0 = time.perf_counter()
         km.interrupt_kernel()
-        reply = kc.get_shell_msg(timeout=10)
+        reply = shell_reply(kc, msg_id, "execute_reply")
         elapsed = time.perf_counter() - t0
-        check(reply["parent_header"]["msg_id"] == msg_id, "reply to another request")
         check(reply["content"]["status"] in ("error", "aborted"), f"interrupted reply {reply['content']}")
         check(elapsed < 5, f"interrupt took {elapsed:.2f} s")
         iopub_until_idle(kc, msg_id)
@@ -171,9 +180,9 @@ def interrupt():
         wait_running(kc, msg_id)
         t0 = time.perf_counter()
         km.signal_kernel(signal.SIGINT)
-        reply = kc.get_shell_msg(timeout=10)
+        reply = shell_reply(kc, msg_id, "execute_reply")
         signal_elapsed = time.perf_counter() - t0
-        check(reply["parent_header"]["msg_id"] == msg_id, "reply to another request after SIGINT")
+        check(signal_elapsed < 5, f"SIGINT took {signal_elapsed:.2f} s to interrupt")
         check(reply["content"]["status"] == "error", f"reply after SIGINT {reply['content']}")
         iopub_until_idle(kc, msg_id)
         check(km.is_alive(), "SIGINT killed the kernel")
@@ -201,6 +210,18 @@ def restart():
         reply, iopub = execute(kc, "echo fresh")
         check(reply["content"]["execution_count"] == 1, f"count after restart {reply['content']}")
         check(any(m["msg_type"] == "stream" for m in iopub), "no output after restart")
+
+        # A kernel that takes seconds to come up (the notebook engine on a busy machine): wait_for_ready sends
+        # a kernel_info_request each second until one is answered, the new kernel answers every one, and the
+        # next cell must still get its own reply and a fresh count.
+        old = km.provisioner.process
+        km.restart_kernel(env={**os.environ, "WORKBENCH_TESTHOST_START_DELAY_S": "2.5"})
+        kc.wait_for_ready(timeout=TIMEOUT)
+        check(old.returncode == 0, f"kernel before the slow restart: exit code {old.returncode}")
+        reply, iopub = execute(kc, "echo after a slow start")
+        check(reply["content"]["execution_count"] == 1, f"count after the slow restart {reply['content']}")
+        check(any(m["msg_type"] == "stream" and m["content"]["text"] == "after a slow start\n" for m in iopub),
+              "no output after the slow restart")
         return {"restart_s": elapsed}
     finally:
         stop(km, kc)
@@ -220,9 +241,33 @@ def shutdown():
     return {"shutdown_s": elapsed}
 
 
+def shutdown_stuck():
+    # A cell deaf to cancellation (stuck in native code, say) must not keep the kernel from exiting: the kernel
+    # answers shutdown_request, waits its grace period (2 s) for the cell, then exits by itself, with code 0.
+    km, kc, _ = start()
+    process = km.provisioner.process
+    try:
+        msg_id = kc.execute("hang 30")
+        wait_running(kc, msg_id)
+        t0 = time.perf_counter()
+        shutdown_id = kc.shutdown()
+        reply = kc.get_control_msg(timeout=TIMEOUT)
+        check(reply["parent_header"]["msg_id"] == shutdown_id and reply["msg_type"] == "shutdown_reply",
+              f"{reply['msg_type']} instead of the shutdown_reply")
+        process.wait(timeout=TIMEOUT)
+        elapsed = time.perf_counter() - t0
+        check(process.returncode == 0, f"exit code {process.returncode}")
+        # The grace period once, not twice (jupyter_client would kill the kernel 5 s after the request).
+        check(elapsed < 3.5, f"the kernel took {elapsed:.2f} s to exit")
+        return {"shutdown_stuck_s": elapsed}
+    finally:
+        stop(km, kc)
+
+
 SCENARIOS = {
     "kernel_info": kernel_info, "execute": execute_cells, "display": display, "error": error,
     "complete": complete, "interrupt": interrupt, "restart": restart, "shutdown": shutdown,
+    "shutdown_stuck": shutdown_stuck,
 }
 
 if __name__ == "__main__":
