@@ -13,7 +13,7 @@ import statistics
 import time
 
 import common
-from common import check, execute, iopub_until_idle, is_complete, main, of_type, start, stop, wait_running
+from common import check, execute, iopub_until_idle, is_complete, main, of_type, shell_reply, start, stop, wait_running
 
 # The first cell compiles with a cold compiler; on a loaded two-core machine that can take a while.
 TIMEOUT = 120
@@ -121,9 +121,8 @@ def interrupt():
         time.sleep(0.5)  # let it spin
         t0 = time.perf_counter()
         km.interrupt_kernel()
-        reply = kc.get_shell_msg(timeout=30)
+        reply = shell_reply(kc, msg_id, "execute_reply")
         elapsed = time.perf_counter() - t0
-        check(reply["parent_header"]["msg_id"] == msg_id, "reply to another request")
         check(reply["content"]["status"] == "error" and reply["content"]["ename"] == "OperationCanceledException", f"interrupted {reply['content']}")
         iopub_until_idle(kc, msg_id)
         reply, iopub = run_cell(kc, "x + 1")
@@ -136,8 +135,8 @@ def interrupt():
         msg_id = kc.execute("while (true) { }")
         wait_running(kc, msg_id)
         km.signal_kernel(signal.SIGINT)
-        reply = kc.get_shell_msg(timeout=30)
-        check(reply["parent_header"]["msg_id"] == msg_id and reply["content"]["status"] == "error", f"after SIGINT {reply['content']}")
+        reply = shell_reply(kc, msg_id, "execute_reply")
+        check(reply["content"]["status"] == "error", f"after SIGINT {reply['content']}")
         iopub_until_idle(kc, msg_id)
         check(km.is_alive(), "SIGINT ended the kernel")
         reply, _ = run_cell(kc, "x")
