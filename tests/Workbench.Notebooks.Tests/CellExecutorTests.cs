@@ -109,6 +109,24 @@ public class CellExecutorTests(ExecutorFixture fixture) : IClassFixture<Executor
     }
 
     [Fact]
+    public async Task ALiveChartThatBroughtPlotlyJsKeepsItWhenUpdated()
+    {
+        await using var local = new CellExecutor(new CellExecutorOptions { LoadPlotlyJs = () => FormatterTests.FakePlotly });
+        var r = await local.ExecuteAsync(new CellRequest("""
+            Plotly.NET.GenericChart Curve(int n) => Chart.Line<double, double, string>(Enumerable.Range(0, n).Select(i => (double)i), Enumerable.Range(0, n).Select(i => (double)i * i));
+            var live = display(Curve(2));
+            display(Curve(3));
+            live.Update(Curve(4));
+            """));
+        AssertOk(r);
+        string Html(int i) => Assert.IsType<DisplayDataOutput>(r.Outputs[i]).Data.GetText(MimeBundle.Html)!;
+        // The first display, updated to 4 points, still carries plotly.js; the second never did.
+        Assert.Contains("plotly.js v4.1.2 fake", Html(0));
+        Assert.Contains("[0.0,1.0,4.0,9.0]", Html(0));
+        Assert.DoesNotContain("plotly.js v4.1.2 fake", Html(1));
+    }
+
+    [Fact]
     public async Task DisplayShowsNowAndItsHandleUpdatesInPlace()
     {
         var events = new ConcurrentQueue<CellEvent>();

@@ -16,11 +16,14 @@ internal static class ChartKit
 {
     public static FSharpOption<T> Some<T>(T value) => FSharpOption<T>.Some(value);
 
-    /// <summary>The finishing touches of every standard plot: title, size, a white paper template, margins that fit the axis titles.</summary>
-    public static GenericChart Finish(GenericChart chart, string title, int width, int height, int top = 70)
+    /// <summary>
+    /// The finishing touches of every standard plot: a title with an optional smaller second line saying what is
+    /// drawn, size, a white paper template, margins that fit the axis titles.
+    /// </summary>
+    public static GenericChart Finish(GenericChart chart, string title, int width, int height, int top = 80, string? subtitle = null)
     {
         chart = FsChart.withTemplate(ChartTemplates.light).Invoke(chart);
-        chart = FsChart.withTitle(title, null).Invoke(chart);
+        chart = FsChart.withTitle(subtitle is null ? title : $"{title}<br><sup>{subtitle}</sup>", null).Invoke(chart);
         chart = FsChart.withMarginSize<int, int, int, int, int, bool>(Some(70), Some(30), Some(top), Some(60), null, null).Invoke(chart);
         return chart.WithSize(width, height);
     }

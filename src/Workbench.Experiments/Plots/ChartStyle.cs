@@ -16,13 +16,16 @@ public static class ChartStyle
         return Plotly.NET.Chart.withTitle(title, null).Invoke(chart);
     }
 
-    /// <summary>The chart titled and sized like the standard plots of <see cref="Plots"/>, on the same white template.</summary>
-    public static GenericChart WithStandardStyle(this GenericChart chart, string title, int width = 800, int height = 480)
+    /// <summary>
+    /// The chart titled and sized like the standard plots of <see cref="Plots"/>, on the same white template, with
+    /// an optional smaller second title line (<paramref name="subtitle"/>).
+    /// </summary>
+    public static GenericChart WithStandardStyle(this GenericChart chart, string title, int width = 800, int height = 480, string? subtitle = null)
     {
         ArgumentNullException.ThrowIfNull(chart);
         ArgumentNullException.ThrowIfNull(title);
         if (width < 100 || height < 100 || width > 8192 || height > 8192)
             throw new ArgumentOutOfRangeException(nameof(width), (width, height), $"ChartStyle: size {width} x {height} px must be within 100..8192 per side.");
-        return ChartKit.Finish(chart, title, width, height);
+        return ChartKit.Finish(chart, title, width, height, subtitle: subtitle);
     }
 }

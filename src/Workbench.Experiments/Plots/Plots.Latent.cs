@@ -38,7 +38,7 @@ public static partial class Plots
         }
         var chart = ChartKit.Axes(Chart.Combine(traces), $"z[{dimX}] (posterior mean)", $"z[{dimY}] (posterior mean)");
         chart = chart.WithLegendStyle(Title: Title.init(ChartKit.Some("label"), null, null, null, null, null, null, null, null, null, null, null));
-        return ChartKit.Finish(chart, "Latent space: posterior means coloured by label", 700, 620);
+        return ChartKit.Finish(chart, "Latent space", 720, 640, subtitle: "posterior means, coloured by label");
     }
 
     /// <summary>Posterior means coloured by byte labels (as <c>ImageDataset.Labels</c>).</summary>
@@ -66,8 +66,8 @@ public static partial class Plots
             ChartKit.Some<IEnumerable<Color>>(klPerDimension.Select(v => Color.fromHex(v >= activeThreshold ? "#4c78a8" : "#bbbbbb")).ToArray()),
             null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null).Invoke(bars);
         var chart = ChartKit.Axes(bars, "latent dimension", "KL (nats)");
-        return ChartKit.Finish(chart, $"KL per latent dimension: {active} of {klPerDimension.Count} carry more than {activeThreshold.ToString(CultureInfo.InvariantCulture)} nats (total {klPerDimension.Sum().ToString("F2", CultureInfo.InvariantCulture)} nats)",
-            Math.Clamp(200 + 30 * klPerDimension.Count, 600, 1400), 420);
+        return ChartKit.Finish(chart, "KL per latent dimension", Math.Clamp(200 + 30 * klPerDimension.Count, 640, 1400), 440,
+            subtitle: $"{active} of {klPerDimension.Count} carry more than {activeThreshold.ToString(CultureInfo.InvariantCulture)} nats; total {klPerDimension.Sum().ToString("F2", CultureInfo.InvariantCulture)} nats");
     }
 
     // ---------------------------------------------------------------- images
@@ -128,15 +128,16 @@ public static partial class Plots
             throw new ArgumentException(
                 $"Plots.LatentManifold: pixels must be [steps², D] = [{steps * steps}, D] for {steps} steps, got {TensorValues.Shape(pixels)}.", nameof(pixels));
         var (png, w, h) = GridPng(pixels, steps, height, width, scale, 0, "Plots.LatentManifold");
-        return ImageChart(png, w, h, $"2-D latent manifold: decoded {steps} x {steps} grid of prior quantiles", left: 10);
+        return ImageChart(png, w, h, $"2-D latent manifold<br><sup>decoded {steps} x {steps} grid of prior quantiles</sup>", left: 10);
     }
 
     private static GenericChart ImageChart(byte[] png, int w, int h, string title, int left)
     {
         var chart = Chart.Image<string>(Source: Png.ToDataUri(png), Name: "images");
         chart = ChartKit.HiddenAxes(chart);
-        chart = ChartKit.Finish(chart, title, Math.Max(w + left + 20, 320), h + 80, top: 60);
-        return Plotly.NET.Chart.withMarginSize<int, int, int, int, int, bool>(ChartKit.Some(left), ChartKit.Some(10), ChartKit.Some(60), ChartKit.Some(10), null, null).Invoke(chart);
+        int top = title.Contains("<br>", StringComparison.Ordinal) ? 80 : 60;
+        chart = ChartKit.Finish(chart, title, Math.Max(w + left + 20, 360), h + top + 20);
+        return Plotly.NET.Chart.withMarginSize<int, int, int, int, int, bool>(ChartKit.Some(left), ChartKit.Some(10), ChartKit.Some(top), ChartKit.Some(10), null, null).Invoke(chart);
     }
 
     private static (byte[] Png, int Width, int Height) GridPng(torch.Tensor pixels, int columns, int height, int width, int scale, int padding, string where)

@@ -45,7 +45,7 @@ public static partial class Plots
                 }).ToArray();
                 layers.Add((groups.Count > 1 ? $"{g.Key.Label}: {layer}" : layer, weights));
             }
-        return WeightBars(layers, baseNames, $"Learned adaptive-mixture weights per layer: mean over {runs.Count} run(s) with 95% t-interval");
+        return WeightBars(layers, baseNames, $"mean over {runs.Count} run(s) with 95% t-interval; dashed: the uniform start 1/K");
     }
 
     /// <summary>The mixture weights of one model, by layer (e.g. read from its <see cref="AdaptiveActivation"/> modules).</summary>
@@ -57,10 +57,10 @@ public static partial class Plots
         foreach (var (layer, w) in weightsByLayer)
             if (w.Length != baseNames.Count)
                 throw new ArgumentException($"Plots.AdaptiveWeights: layer '{layer}' has {w.Length} weights for {baseNames.Count} base activations.", nameof(weightsByLayer));
-        return WeightBars(weightsByLayer.Select(kv => (kv.Key, new[] { kv.Value })).ToList(), baseNames, "Learned adaptive-mixture weights per layer");
+        return WeightBars(weightsByLayer.Select(kv => (kv.Key, new[] { kv.Value })).ToList(), baseNames, "dashed: the uniform start 1/K");
     }
 
-    private static GenericChart WeightBars(IReadOnlyList<(string Name, double[][] Weights)> layers, IReadOnlyList<string> baseNames, string title)
+    private static GenericChart WeightBars(IReadOnlyList<(string Name, double[][] Weights)> layers, IReadOnlyList<string> baseNames, string subtitle)
     {
         var bars = new List<GenericChart>();
         for (int l = 0; l < layers.Count; l++)
@@ -72,8 +72,8 @@ public static partial class Plots
         }
         var chart = ChartKit.Layout(Chart.Combine(bars), layout => layout.SetProperty("barmode", "group"));
         chart = ChartKit.HorizontalLine(chart, 1.0 / baseNames.Count);
-        chart = ChartKit.Axes(chart, "base activation", "mixture weight softmax(a) (dashed: uniform start 1/K)");
-        return ChartKit.Finish(chart, title, Math.Clamp(200 + 50 * layers.Count * baseNames.Count, 700, 1600), 480);
+        chart = ChartKit.Axes(chart, "base activation", "mixture weight softmax(a)");
+        return ChartKit.Finish(chart, "Learned adaptive-mixture weights per layer", Math.Clamp(240 + 50 * layers.Count * baseNames.Count, 760, 1600), 480, subtitle: subtitle);
     }
 
     /// <summary>
@@ -95,7 +95,7 @@ public static partial class Plots
                 MarkerColor: Color.fromHex(colors[act.Key]), Opacity: 0.8, MultiText: points.Select(p => $"seed {p.Seed}").ToArray()), 8));
         }
         var chart = ChartKit.Axes(Chart.Combine(traces), "layer", "learned value");
-        return ChartKit.Finish(chart, "Learned activation parameters after training (one point per value and seed)", 800, 480);
+        return ChartKit.Finish(chart, "Learned activation parameters", 800, 480, subtitle: "after training; one point per value and seed");
     }
 
     private static bool IsAdaptive(string activation) =>
@@ -133,6 +133,6 @@ public static partial class Plots
         chart = ChartKit.Axes(chart, "layer", "‖∇W‖₂ (log scale)", 1, StyleParam.AxisType.Log);
         chart = ChartKit.Axes(chart, "activation layer", "fraction of units", 2);
         chart = chart.WithYAxisStyle<double, double, string>(MinMax: Tuple.Create(0.0, 1.0), Id: StyleParam.SubPlotId.NewYAxis(2));
-        return ChartKit.Finish(chart, "Gradient health per layer", 1100, 480, top: 90);
+        return ChartKit.Finish(chart, "Gradient health per layer", 1100, 480, top: 100);
     }
 }

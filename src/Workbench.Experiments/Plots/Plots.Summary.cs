@@ -30,8 +30,7 @@ public static partial class Plots
         {
             var estimates = g.Select(s => metric is null ? s.PrimaryEstimate : s[name]).ToArray();
             var bar = Chart.Column<double, string, string>(estimates.Select(e => e.Mean), Keys: g.Select(s => s.Activation).ToArray(),
-                Name: g.Key.Label, ShowLegend: groups.Count > 1, MarkerColor: Color.fromHex(groups.Count > 1 ? Palette.Color(k) : "#4c78a8"),
-                MultiText: estimates.Select(e => $"n = {e.N}").ToArray());
+                Name: g.Key.Label, ShowLegend: groups.Count > 1, MarkerColor: Color.fromHex(groups.Count > 1 ? Palette.Color(k) : "#4c78a8"));
             bars.Add(ChartKit.ErrorBars(bar, estimates.Select(e => e.HalfWidth)));
             k++;
         }
@@ -42,8 +41,9 @@ public static partial class Plots
         var all = summaries.Select(s => metric is null ? s.PrimaryEstimate : s[name]).ToArray();
         if (NearRange(all) is { } range)
             chart = chart.WithYAxisStyle<double, double, string>(MinMax: range);
-        return ChartKit.Finish(chart, $"{MetricLabel(name)} by activation: mean and 95% t-interval over seeds",
-            Math.Clamp(200 + 70 * summaries.Count, 700, 1600), 480);
+        var seeds = summaries.Select(s => (metric is null ? s.PrimaryEstimate : s[name]).N).Distinct().Order().ToList();
+        return ChartKit.Finish(chart, $"{MetricLabel(name)} by activation", Math.Clamp(200 + 70 * summaries.Count, 700, 1600), 480,
+            subtitle: $"mean over {string.Join(" or ", seeds)} seed(s) with 95% t-interval (none for one seed)");
     }
 
     /// <summary>A y range that starts near the data when the data sit far from zero (null: let plotly.js choose).</summary>
@@ -80,21 +80,23 @@ public static partial class Plots
             string prefix = groups.Count > 1 ? groups[k].Key.Label + ": " : "";
             var color = Color.fromHex(groups.Count > 1 ? Palette.Color(k) : "#4c78a8");
             var runs = groups[k].OrderBy(r => r.Config.Model.Activation, StringComparer.Ordinal).ThenBy(r => r.Config.Training.Seed).ToList();
-            traces.Add(Chart.Point<string, double, string>(runs.Select(r => r.Config.Model.Activation), runs.Select(r => r.Final!.TestNll!.Value),
-                Name: prefix + "seeds", MarkerColor: color, Opacity: 0.45, MultiText: runs.Select(r => $"seed {r.Config.Training.Seed}").ToArray()));
+            var seeds = Chart.Point<string, double, string>(runs.Select(r => r.Config.Model.Activation), runs.Select(r => r.Final!.TestNll!.Value),
+                Name: prefix + "seeds", MarkerColor: color, Opacity: 0.55, MultiText: runs.Select(r => $"seed {r.Config.Training.Seed}").ToArray());
             var byActivation = runs.GroupBy(r => r.Config.Model.Activation).ToList();
             var e = byActivation.Select(a => Estimate.Of(a.Select(r => r.Final!.TestNll!.Value))).ToList();
             estimates.AddRange(e);
             var means = Chart.Point<string, double, string>(byActivation.Select(a => a.Key), e.Select(x => x.Mean), Name: prefix + "mean ± 95% CI",
                 MarkerColor: color, MarkerSymbol: StyleParam.MarkerSymbol.Diamond, MultiText: e.Select(x => $"n = {x.N}").ToArray());
             means = FsMarkerSize(means, 13);
+            // The seeds go after the means, so they are drawn on top of the larger markers.
             traces.Add(ChartKit.ErrorBars(means, e.Select(x => x.HalfWidth)));
+            traces.Add(FsMarkerSize(seeds, 7));
         }
         var chart = ChartKit.Axes(Chart.Combine(traces), "activation", "test NLL (nats)");
         if (NearRange(estimates) is { } range) chart = chart.WithYAxisStyle<double, double, string>(MinMax: range);
         int samples = completed.Select(r => r.Final!.NllSamples ?? 0).Max();
-        return ChartKit.Finish(chart, $"Importance-sampled test NLL by activation (k = {samples}): seeds and mean with 95% t-interval",
-            Math.Clamp(200 + 80 * completed.Select(r => r.Config.Model.Activation).Distinct().Count(), 700, 1400), 480);
+        return ChartKit.Finish(chart, "Test NLL by activation", Math.Clamp(240 + 80 * completed.Select(r => r.Config.Model.Activation).Distinct().Count(), 700, 1400), 480,
+            subtitle: $"importance sampled with k = {samples}; each seed, and the mean with its 95% t-interval");
     }
 
     private static GenericChart FsMarkerSize(GenericChart chart, int size) =>
@@ -138,6 +140,7 @@ public static partial class Plots
         var chart = panels.Count == 1 ? panels[0]
             : Chart.Grid(panels, rows, cols, SubPlotTitles: groups.Select(g => g.Key.Label).ToArray(), XGap: 0.1, YGap: 0.25);
         for (int p = 0; p < panels.Count; p++) chart = ChartKit.Axes(chart, "rate: KL(q(z|x) ‖ p(z)) (nats)", "distortion: −E log p(x|z) (nats)", p + 1);
-        return ChartKit.Finish(chart, "Rate–distortion: one point per seed", Math.Max(760, 540 * cols), Math.Max(480, 120 + 380 * rows));
+        return ChartKit.Finish(chart, "Rate–distortion", Math.Max(760, 540 * cols), Math.Max(480, 140 + 380 * rows),
+            subtitle: betas.Count > 1 ? "one point per seed; colour: activation, marker: β" : "one point per seed");
     }
 }

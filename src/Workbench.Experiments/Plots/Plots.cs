@@ -59,7 +59,8 @@ public static partial class Plots
         var chart = Chart.Grid([Chart.Combine(values), Chart.Combine(derivatives)], 1, 2, SubPlotTitles: new[] { "f(x)", "f′(x)" }, XGap: 0.12);
         chart = ChartKit.Axes(chart, "x", "f(x)", 1);
         chart = ChartKit.Axes(chart, "x", "f′(x)", 2);
-        return ChartKit.Finish(chart, "Activation functions and their derivatives (autograd)", 1000, 450, top: 90);
+        return ChartKit.Finish(chart, "Activation functions and their derivatives", 1000, 470, top: 100,
+            subtitle: "f′ from autograd, as training back-propagates it; learnable activations at their initial parameters");
     }
 
     /// <summary>f(x) and f'(x) of a registered activation at the points <paramref name="xs"/>, through autograd.</summary>
@@ -107,7 +108,8 @@ public static partial class Plots
             }
         var chart = Chart.Grid(panels, groups.Count, 2, SubPlotTitles: titles, XGap: 0.1, YGap: 0.25);
         for (int p = 0; p < panels.Count; p++) chart = ChartKit.Axes(chart, "epoch", "negative ELBO (nats)", p + 1);
-        return ChartKit.Finish(chart, $"Loss per epoch: mean over seeds, band {BandLabel(band)}", 1100, 120 + 380 * groups.Count, top: 90);
+        return ChartKit.Finish(chart, "Loss per epoch", 1100, 140 + 380 * groups.Count, top: 100,
+            subtitle: $"mean over seeds; band: {BandLabel(band)}");
     }
 
     /// <summary>
@@ -127,8 +129,8 @@ public static partial class Plots
         var chart = panels.Count == 1 ? panels[0]
             : Chart.Grid(panels, rows, cols, SubPlotTitles: groups.Select(g => g.Key.Label).ToArray(), XGap: 0.1, YGap: 0.25);
         for (int p = 0; p < panels.Count; p++) chart = ChartKit.Axes(chart, "epoch", MetricAxis(metric), p + 1);
-        return ChartKit.Finish(chart, $"{MetricLabel(metric)} per epoch: mean over seeds, band {BandLabel(band)}",
-            Math.Max(760, 540 * cols), Math.Max(460, 120 + 360 * rows), top: 90);
+        return ChartKit.Finish(chart, $"{MetricLabel(metric)} per epoch", Math.Max(760, 540 * cols), Math.Max(480, 140 + 360 * rows), top: 100,
+            subtitle: $"mean over seeds; band: {BandLabel(band)}");
     }
 
     private static List<IGrouping<RunGroup, RunRecord>> CompletedPanels(IReadOnlyList<RunRecord> records, string where)

@@ -172,11 +172,12 @@ public class PlotsTests
         };
         var chart = P.NllByActivation(runs);
         var traces = Traces(chart);
-        Assert.Equal(["seeds", "mean ± 95% CI"], traces.Select(t => Str(t, "name")));
-        Assert.Equal([86.0, 88, 85, 85.5], Numbers(traces[0].GetProperty("y")));
-        Assert.Equal([87.0, 85.25], Numbers(traces[1].GetProperty("y")));
+        // The seeds come last, drawn over the means.
+        Assert.Equal(["mean ± 95% CI", "seeds"], traces.Select(t => Str(t, "name")));
+        Assert.Equal([86.0, 88, 85, 85.5], Numbers(traces[1].GetProperty("y")));
+        Assert.Equal([87.0, 85.25], Numbers(traces[0].GetProperty("y")));
         // relu {86, 88}: s = sqrt 2, half-width t_(0.975, 1) · sqrt 2 / sqrt 2 = 12.706205.
-        Assert.Equal(12.706205, Numbers(traces[1].GetProperty("error_y").GetProperty("array"))[0], 1e-5);
+        Assert.Equal(12.706205, Numbers(traces[0].GetProperty("error_y").GetProperty("array"))[0], 1e-5);
         Assert.Equal("test NLL (nats)", AxisTitle(chart, "yaxis"));
         Assert.Contains("k = 100", Title(chart));
         Assert.Contains("no importance-sampled NLL", Assert.Throws<ArgumentException>(() => P.NllByActivation(Runs())).Message);
