@@ -80,8 +80,10 @@ public static partial class Plots
             string prefix = groups.Count > 1 ? groups[k].Key.Label + ": " : "";
             var color = Color.fromHex(groups.Count > 1 ? Palette.Color(k) : "#4c78a8");
             var runs = groups[k].OrderBy(r => r.Config.Model.Activation, StringComparer.Ordinal).ThenBy(r => r.Config.Training.Seed).ToList();
+            // Seeds in dark grey (one group) so they stay visible on top of the mean's marker.
             var seeds = Chart.Point<string, double, string>(runs.Select(r => r.Config.Model.Activation), runs.Select(r => r.Final!.TestNll!.Value),
-                Name: prefix + "seeds", MarkerColor: color, Opacity: 0.55, MultiText: runs.Select(r => $"seed {r.Config.Training.Seed}").ToArray());
+                Name: prefix + "seeds", MarkerColor: groups.Count > 1 ? color : Color.fromHex("#333333"), Opacity: 0.8,
+                MultiText: runs.Select(r => $"seed {r.Config.Training.Seed}").ToArray());
             var byActivation = runs.GroupBy(r => r.Config.Model.Activation).ToList();
             var e = byActivation.Select(a => Estimate.Of(a.Select(r => r.Final!.TestNll!.Value))).ToList();
             estimates.AddRange(e);
@@ -90,7 +92,7 @@ public static partial class Plots
             means = FsMarkerSize(means, 13);
             // The seeds go after the means, so they are drawn on top of the larger markers.
             traces.Add(ChartKit.ErrorBars(means, e.Select(x => x.HalfWidth)));
-            traces.Add(FsMarkerSize(seeds, 7));
+            traces.Add(FsMarkerSize(seeds, 6));
         }
         var chart = ChartKit.Axes(Chart.Combine(traces), "activation", "test NLL (nats)");
         if (NearRange(estimates) is { } range) chart = chart.WithYAxisStyle<double, double, string>(MinMax: range);

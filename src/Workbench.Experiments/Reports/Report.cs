@@ -180,7 +180,8 @@ public static class Report
         {
             if (records.Any(r => Metric.IsCompleted(r) && r.Epochs.Count > 0))
                 figures.Add(new ReportFigure("loss_curves", "Training and test loss per epoch, mean over seeds with 95% t-interval band", Figures.LossCurves(records)));
-            figures.Add(new ReportFigure("summary_bars", "Final loss by activation with 95% t-intervals", Figures.SummaryBars(summary)));
+            // With an NLL the bars show the ELBO and the NLL gets its own chart of seeds and intervals; without, the bars show the ELBO.
+            figures.Add(new ReportFigure("summary_bars", "Final test negative ELBO by activation with 95% t-intervals", Figures.SummaryBars(summary, "test_loss")));
             if (records.Where(Metric.IsCompleted).All(r => r.Final!.TestNll is not null))
                 figures.Add(new ReportFigure("nll_by_activation", "Importance-sampled test NLL by activation: seeds and mean with 95% t-interval", Figures.NllByActivation(records)));
             figures.Add(new ReportFigure("rate_distortion", "Rate–distortion: KL against reconstruction per run", Figures.RateDistortion(records)));

@@ -166,6 +166,28 @@ public class ReportTests : IDisposable
     }
 
     [Fact]
+    public void An_evaluated_nll_gets_its_own_chart_and_becomes_the_compared_metric()
+    {
+        var records = new List<RunRecord>
+        {
+            SyntheticRuns.Run("relu", 1, 90, nll: 86), SyntheticRuns.Run("relu", 2, 92, nll: 88), SyntheticRuns.Run("relu", 3, 91, nll: 87),
+            SyntheticRuns.Run("silu", 1, 89, nll: 85), SyntheticRuns.Run("silu", 2, 91, nll: 87.5), SyntheticRuns.Run("silu", 3, 90, nll: 86.4),
+        };
+        var result = Report.Write(records, dir, new ReportOptions { Png = false });
+        string html = File.ReadAllText(Path.Combine(dir, Report.HtmlFile));
+        // Bars of the ELBO, and the NLL as seeds with their mean and interval: five charts in all.
+        Assert.Equal(5, Count(html, "window.Plotly.newPlot(\"figure-"));
+        Assert.Contains("Test negative ELBO by activation", html);
+        Assert.Contains("Test NLL by activation", html);
+        // silu - relu NLL = {-1, -0.5, -0.6}: mean -0.7, s = 0.2646, interval -0.7 ± 4.302653 · 0.1528 = [-1.357, -0.04276].
+        var silu = Assert.Single(result.Comparisons);
+        Assert.Equal(Workbench.Experiments.Statistics.Metric.TestNll, silu.Metric);
+        Assert.Equal(-0.7, silu.Test!.MeanDifference, 1e-12);
+        string md = File.ReadAllText(Path.Combine(dir, Report.MarkdownFile));
+        Assert.Contains("- silu vs relu: lower (better) test NLL, importance sampled (nats) by 0.7 nats (Δ = -0.7; 95% CI [-1.357, -0.04276]", md);
+    }
+
+    [Fact]
     public void A_missing_baseline_is_an_error_only_when_required()
     {
         var records = Study().Where(r => r.Config.Model.Activation != "relu").ToList();
