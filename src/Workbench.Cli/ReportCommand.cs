@@ -43,7 +43,6 @@ public static class ReportCommand
             RequireBaseline = baseline is not null,
             Title = title ?? new ReportOptions().Title,
             Png = !noPng,
-            FetchPlotlyJs = true,
             StoreDir = storeDir,
             Source = full,
             Log = line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"),

@@ -43,6 +43,7 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
     private readonly ScriptGlobals globals;
     private ScriptOptions scriptOptions;
     private ScriptState<object>? state;
+    private string? plotlyDisplayId;
     private int executionCount;
     private bool disposed;
 
@@ -439,7 +440,7 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
             $"#r \"{d.Text}\": no such file ({full}). Relative paths are relative to the notebook's folder, {BaseDirectory}.");
     }
 
-    /// <summary>The shared framework's assemblies and every Workbench assembly, created once per process.</summary>
+    /// <summary>The shared framework's assemblies, every Workbench assembly and the packages they stand on, created once per process.</summary>
     private static ImmutableArray<MetadataReference> LoadBaseReferences()
     {
         var builder = ImmutableArray.CreateBuilder<MetadataReference>();
@@ -449,7 +450,7 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
         foreach (var file in trusted)
             if (string.Equals(Path.GetDirectoryName(file), frameworkDir, StringComparison.Ordinal) && seen.Add(Path.GetFileName(file)))
                 builder.Add(MetadataReference.CreateFromFile(file));
-        foreach (var assembly in WorkbenchAssemblies().Concat(TorchAssemblies()))
+        foreach (var assembly in WorkbenchAssemblies().Concat(TorchAssemblies()).Concat(LibraryAssemblies()))
             if (seen.Add(Path.GetFileName(assembly.Location)))
                 builder.Add(MetadataReference.CreateFromFile(assembly.Location));
         return builder.ToImmutable();
@@ -485,6 +486,31 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
+    /// The packages the Workbench libraries are built on, so that cells use them without a #r: Plotly.NET and
+    /// Plotly.NET.CSharp (with FSharp.Core and DynamicObj, which their API names), Microsoft.Data.Analysis and
+    /// MathNet.Numerics; that is, every non-framework assembly Workbench.Experiments references, and theirs.
+    /// </summary>
+    internal static IReadOnlyList<Assembly> LibraryAssemblies()
+    {
+        var frameworkDir = Path.GetDirectoryName(typeof(object).Assembly.Location)!;
+        var found = new Dictionary<string, Assembly>(StringComparer.Ordinal);
+        static Assembly? TryLoad(AssemblyName name)
+        {
+            try { return Assembly.Load(name); }
+            catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException) { return null; }
+        }
+        bool Add(Assembly a) =>
+            !a.IsDynamic && a.Location.Length > 0 && !a.GetName().Name!.StartsWith("Workbench.", StringComparison.Ordinal)
+            && !string.Equals(Path.GetDirectoryName(a.Location), frameworkDir, StringComparison.Ordinal)
+            && found.TryAdd(a.GetName().Name!, a);
+        foreach (var r in typeof(Workbench.Experiments.Plots.Plots).Assembly.GetReferencedAssemblies())
+            if (TryLoad(r) is { } a && Add(a))
+                foreach (var inner in a.GetReferencedAssemblies())
+                    if (TryLoad(inner) is { } b) Add(b);
+        return found.Values.OrderBy(a => a.GetName().Name, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
     /// The Workbench assemblies: those this library depends on (loaded here if they were not yet) and any
     /// other Workbench assembly already loaded (e.g. one a host adds).
     /// </summary>
@@ -509,13 +535,13 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// The imports of <paramref name="wanted"/> that exist: System namespaces, and namespaces or (for a static
-    /// import) non-generic types that a Workbench or TorchSharp assembly defines ("TorchSharp.torch.nn" for the
+    /// import) non-generic types that a Workbench, TorchSharp or library assembly defines ("TorchSharp.torch.nn" for the
     /// nested type torch.nn).
     /// </summary>
     private static IEnumerable<string> ExistingNamespaces(IReadOnlyList<string> wanted)
     {
         var known = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var a in WorkbenchAssemblies().Concat(TorchAssemblies()))
+        foreach (var a in WorkbenchAssemblies().Concat(TorchAssemblies()).Concat(LibraryAssemblies()))
         {
             Type?[] types;
             try { types = a.GetExportedTypes(); }
@@ -540,14 +566,19 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
     {
         var execution = CurrentExecutionOfThis() ?? throw new InvalidOperationException(
             "display() was called outside a running cell of this notebook (e.g. from a background thread that outlived its cell).");
+        bool carried = FormatContext.PlotlyJsSent;
         var bundle = Formatter.Format(value, FormatContext);
         var id = Guid.NewGuid().ToString("N");
+        // The display that brought plotly.js into the notebook must keep it when it is updated (a live chart),
+        // or the saved notebook would lose the library every later chart draws with.
+        if (!carried && FormatContext.PlotlyJsSent) plotlyDisplayId = id;
         Post(new Item(execution, new DisplayDataOutput(bundle, displayId: id)));
         return new DisplayHandle(this, execution, id);
     }
 
     internal void UpdateDisplay(DisplayHandle handle, Execution origin, object? value)
     {
+        if (handle.DisplayId == plotlyDisplayId) FormatContext.ResetPlotlyJs();
         var bundle = Formatter.Format(value, FormatContext);
         var execution = CurrentExecutionOfThis() ?? origin;
         Post(new Item(execution, null, Update: (handle.DisplayId, bundle)));

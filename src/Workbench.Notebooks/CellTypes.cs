@@ -116,13 +116,16 @@ public sealed record CellExecutorOptions
 
     /// <summary>
     /// The default imports: the common System namespaces, TorchSharp (<c>torch.*</c>, and <c>using static</c> of
-    /// <c>torch</c> and <c>torch.nn</c>) and the Workbench libraries.
+    /// <c>torch</c> and <c>torch.nn</c>), Plotly.NET.CSharp (<c>Chart.Line</c>, <c>Chart.Combine</c>, <c>WithXAxisStyle</c>;
+    /// Plotly.NET's own types by their full name, as its F# <c>Chart</c> would clash), Microsoft.Data.Analysis
+    /// (<c>DataFrame</c>) and the Workbench libraries.
     /// </summary>
     public static IReadOnlyList<string> DefaultImports { get; } =
     [
         "System", "System.Collections.Generic", "System.Globalization", "System.IO", "System.Linq", "System.Text",
         "System.Threading", "System.Threading.Tasks",
         "TorchSharp", "TorchSharp.torch", "TorchSharp.torch.nn",
+        "Plotly.NET.CSharp", "Microsoft.Data.Analysis",
         "Workbench.Vae", "Workbench.Vae.Activations", "Workbench.Vae.Data", "Workbench.Vae.Evaluation", "Workbench.Vae.Models",
         "Workbench.Vae.Objectives", "Workbench.Vae.Training", "Workbench.Vae.IO", "Workbench.Vae.Torch",
         "Workbench.Experiments.Ablation", "Workbench.Experiments.Charts", "Workbench.Experiments.Plots", "Workbench.Experiments.Reports",
@@ -146,6 +149,6 @@ public sealed record CellExecutorOptions
     /// <summary>Where <c>#r "nuget: ..."</c> packages are restored; see <see cref="PackageResolver.DefaultCacheDirectory"/> when null.</summary>
     public string? PackageCacheDirectory { get; init; }
 
-    /// <summary>Source of plotly.js for the first figure; the pinned bundle (<see cref="Workbench.Experiments.Charts.PlotlyJs"/>) when null.</summary>
+    /// <summary>Source of plotly.js for the first chart; the bundle Plotly.NET ships (<see cref="Workbench.Experiments.Charts.ChartHtml.PlotlyJs"/>) when null.</summary>
     public Func<string>? LoadPlotlyJs { get; init; }
 }

@@ -5,8 +5,11 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Data.Analysis;
+using Plotly.NET;
 using TorchSharp;
 using Workbench.Experiments.Charts;
+using Workbench.Experiments.Results;
 using Workbench.Vae.Activations;
 
 namespace Workbench.Notebooks;
@@ -14,8 +17,9 @@ namespace Workbench.Notebooks;
 /// <summary>
 /// Turns values into MIME bundles for notebook outputs. Registered formatters come first (the one for the
 /// value's own class or its nearest base class, else the most recently registered matching interface),
-/// then the built-in ones: <see cref="Figure"/> (interactive plotly.js HTML plus the plotly JSON),
-/// <see cref="PngImage"/> and PNG byte arrays, <see cref="Latex"/> and <see cref="ActivationSpec"/>
+/// then the built-in ones: Plotly.NET's <see cref="GenericChart"/> (interactive HTML, plotly.js inlined by the
+/// notebook's first chart, plus the plotly figure JSON), a <see cref="DataFrame"/> (an HTML table of at most
+/// <see cref="MaxTableRows"/> rows plus text), <see cref="PngImage"/> and PNG byte arrays, <see cref="Latex"/> and <see cref="ActivationSpec"/>
 /// formulas, <see cref="Html"/>, <see cref="torch.Tensor"/> (first values, shape and dtype as text, plus a small
 /// table for 1-D and 2-D tensors), sequences of records or
 /// anonymous objects (a table), other sequences (a bracketed list), and text/plain for anything else.
@@ -25,7 +29,7 @@ public static class Formatter
     private static readonly Lock RegistryLock = new();
     private static readonly List<(Type Type, Func<object, FormatContext, MimeBundle> Format)> Registered = [];
 
-    /// <summary>Rows shown in a table of records before it is cut (the rest are counted).</summary>
+    /// <summary>Rows shown in a table of records or a DataFrame before it is cut (the rest are counted).</summary>
     public static int MaxTableRows { get; set; } = 100;
 
     /// <summary>Rows and columns of a tensor shown in its table before "..." stands in for the rest.</summary>
@@ -58,7 +62,7 @@ public static class Formatter
         lock (RegistryLock) return Registered.RemoveAll(r => r.Type == typeof(T)) > 0;
     }
 
-    /// <summary>The MIME bundle for <paramref name="value"/>. Without a context, figures carry plotly.js themselves.</summary>
+    /// <summary>The MIME bundle for <paramref name="value"/>. Without a context, charts carry plotly.js themselves.</summary>
     public static MimeBundle Format(object? value, FormatContext? context = null)
     {
         context ??= new FormatContext();
@@ -93,10 +97,10 @@ public static class Formatter
         {
             case MimeBundle bundle:
                 return bundle;
-            case Figure figure:
-                return FormatFigure(figure, context);
-            case Workbench.Experiments.Results.ResultsTable table:
-                return new MimeBundle().Set(MimeBundle.PlainText, table.ToMarkdown()).Set(MimeBundle.Html, table.ToHtml());
+            case GenericChart chart:
+                return FormatChart(chart, context);
+            case DataFrame table:
+                return FormatDataFrame(table);
             case PngImage png:
                 return PngBundle(png);
             case byte[] bytes when PngImage.IsPng(bytes):
@@ -122,56 +126,39 @@ public static class Formatter
         }
     }
 
-    // ---- figures ----
+    // ---- charts ----
 
-    private static MimeBundle FormatFigure(Figure figure, FormatContext context)
+    private static MimeBundle FormatChart(GenericChart chart, FormatContext context)
     {
-        string json = figure.ToJson(); // validates the figure; its message names the bad part
-        var bundle = new MimeBundle();
-        string id = "workbench-figure-" + Guid.NewGuid().ToString("N")[..12];
+        string json = ChartHtml.FigureJson(chart);
         var html = new StringBuilder(json.Length + 1024);
         var (library, problem) = context.TakePlotlyJs();
+        // The notebook's first chart carries plotly.js; later ones draw with the window.Plotly it defined.
         if (library is not null)
-            html.Append("<script type=\"text/javascript\">\n").Append(library).Append("\n</script>\n");
+            html.Append("<script type=\"text/javascript\" charset=\"utf-8\">\n").Append(library).Append("\n</script>\n");
         else if (problem is not null)
             html.Append("<div style=\"color:#a00\">").Append(WebUtility.HtmlEncode(problem)).Append("</div>\n");
-        html.Append("<div id=\"").Append(id).Append("\" class=\"workbench-figure\"></div>\n");
-        // Figures after the first rely on the plotly.js that the first one loaded into the page; the short
-        // wait covers front ends that render outputs out of order.
-        html.Append("<script type=\"text/javascript\">\n(function () {\n")
-            .Append("  var figure = ").Append(ForScript(json)).Append(";\n")
-            .Append("  var tries = 0;\n")
-            .Append("  function draw() {\n")
-            .Append("    if (window.Plotly) { window.Plotly.newPlot(\"").Append(id)
-            .Append("\", figure.data, figure.layout, {\"responsive\": true, \"displaylogo\": false}); }\n")
-            .Append("    else if (tries++ < 200) { setTimeout(draw, 50); }\n")
-            .Append("  }\n  draw();\n})();\n</script>\n");
-        bundle.Set(MimeBundle.Html, html.ToString());
-        bundle.Set(MimeBundle.Plotly, JsonNode.Parse(json)!);
-        bundle.Set(MimeBundle.PlainText, $"Figure ({figure.Data.Count} trace{(figure.Data.Count == 1 ? "" : "s")}{(figure.Layout.Title is { } t ? ", \"" + t + "\"" : "")})");
-        return bundle;
+        html.Append(ChartHtml.Fragment(chart, "workbench-chart-" + Guid.NewGuid().ToString("N")[..12]));
+        var figure = JsonNode.Parse(json)!;
+        int traces = figure["data"]?.AsArray().Count ?? 0;
+        string? title = figure["layout"]?["title"]?["text"]?.GetValue<string>();
+        return new MimeBundle()
+            .Set(MimeBundle.Html, html.ToString())
+            .Set(MimeBundle.Plotly, figure)
+            .Set(MimeBundle.PlainText, $"GenericChart ({traces} trace{(traces == 1 ? "" : "s")}{(title is null ? "" : ", \"" + title + "\"")})");
     }
 
-    /// <summary>
-    /// JSON made safe inside a &lt;script&gt; element: '&lt;', '&gt;' and '&amp;' only occur inside JSON strings,
-    /// where \u003C, \u003E and \u0026 mean the same, so a title holding "&lt;/script&gt;" cannot end the element.
-    /// </summary>
-    internal static string ForScript(string json)
+    // ---- DataFrames ----
+
+    private static MimeBundle FormatDataFrame(DataFrame table)
     {
-        var sb = new StringBuilder(json.Length + 16);
-        foreach (char ch in json)
-        {
-            switch (ch)
-            {
-                case '<': sb.Append("\\u003C"); break;
-                case '>': sb.Append("\\u003E"); break;
-                case '&': sb.Append("\\u0026"); break;
-                case '\u2028': sb.Append("\\u2028"); break;
-                case '\u2029': sb.Append("\\u2029"); break;
-                default: sb.Append(ch); break;
-            }
-        }
-        return sb.ToString();
+        long rows = table.Rows.Count;
+        int max = Math.Max(1, MaxTableRows);
+        // DataFrame.ToString prints its first rows padded into columns; say how many there are in all.
+        string text = table.ToString().TrimEnd() + (rows > 0 ? $"\n({rows} row{(rows == 1 ? "" : "s")} x {table.Columns.Count} columns)" : "\n(empty DataFrame)");
+        return new MimeBundle()
+            .Set(MimeBundle.Html, TableFormat.ToHtml(table, max))
+            .Set(MimeBundle.PlainText, text);
     }
 
     // ---- images ----
@@ -383,7 +370,7 @@ public static class Formatter
 }
 
 /// <summary>
-/// What formatting remembers within one notebook: whether plotly.js has been sent yet (the first figure
+/// What formatting remembers within one notebook: whether plotly.js has been sent yet (the first chart
 /// carries the library, later ones use it), and where plotly.js comes from.
 /// </summary>
 public sealed class FormatContext
@@ -394,20 +381,20 @@ public sealed class FormatContext
 
     /// <summary>
     /// A context for one notebook. <paramref name="loadPlotlyJs"/> returns the plotly.js source; by default the
-    /// pinned bundle from <see cref="PlotlyJs"/> (fetched once with npm when missing, never from a CDN).
+    /// bundle Plotly.NET ships (<see cref="ChartHtml.PlotlyJs"/>), never a CDN.
     /// </summary>
     public FormatContext(Func<string>? loadPlotlyJs = null)
     {
-        this.loadPlotlyJs = loadPlotlyJs ?? (() => PlotlyJs.LoadFrom(PlotlyJs.Ensure()));
+        this.loadPlotlyJs = loadPlotlyJs ?? (() => ChartHtml.PlotlyJs);
     }
 
-    /// <summary>True once a figure output has carried plotly.js.</summary>
+    /// <summary>True once a chart output has carried plotly.js.</summary>
     public bool PlotlyJsSent
     {
         get { lock (gate) return plotlySent; }
     }
 
-    /// <summary>Forget that plotly.js was sent (e.g. when the front end reloads the page); the next figure carries it again.</summary>
+    /// <summary>Forget that plotly.js was sent (e.g. when the front end reloads the page); the next chart carries it again.</summary>
     public void ResetPlotlyJs()
     {
         lock (gate) plotlySent = false;
@@ -415,7 +402,7 @@ public sealed class FormatContext
 
     /// <summary>
     /// The plotly.js source the first time (marking it sent), null later. When it cannot be loaded the
-    /// problem is returned instead and the next figure tries again.
+    /// problem is returned instead and the next chart tries again.
     /// </summary>
     internal (string? Library, string? Problem) TakePlotlyJs()
     {
@@ -430,7 +417,7 @@ public sealed class FormatContext
             }
             catch (Exception e) when (e is InvalidOperationException or IOException or InvalidDataException or UnauthorizedAccessException)
             {
-                return (null, "This figure cannot be drawn here: " + e.Message);
+                return (null, "This chart cannot be drawn here: " + e.Message);
             }
         }
     }

@@ -74,8 +74,9 @@ public class CellExecutorTests(ExecutorFixture fixture) : IClassFixture<Executor
             var debuggable = (System.Diagnostics.DebuggableAttribute?)Attribute.GetCustomAttribute(
                 System.Reflection.Assembly.GetExecutingAssembly(), typeof(System.Diagnostics.DebuggableAttribute));
             var usings = new object[] { new List<int>().Select(i => i).Count(), typeof(Tensor), typeof(Generator), typeof(torch.optim.Optimizer),
-                typeof(Module<Tensor, Tensor>), zeros(2, 3).shape, float32, typeof(VaeConfig), typeof(MlpVae), typeof(Trainer), typeof(Figure),
-                typeof(ActivationRegistry), typeof(AtomicFile), typeof(TorchRuntime) };
+                typeof(Module<Tensor, Tensor>), zeros(2, 3).shape, float32, typeof(VaeConfig), typeof(MlpVae), typeof(Trainer), typeof(PngExport),
+                typeof(ActivationRegistry), typeof(AtomicFile), typeof(TorchRuntime), typeof(DataFrame),
+                Chart.Line<double, double, string>(new double[] { 1, 2 }, new double[] { 3, 4 }).WithXAxisStyle<double, double, string>(TitleText: "x") };
             debuggable is null || !debuggable.IsJITOptimizerDisabled
             """);
         AssertOk(r);
@@ -86,6 +87,9 @@ public class CellExecutorTests(ExecutorFixture fixture) : IClassFixture<Executor
         Assert.Contains("TorchSharp.torch.nn", executor.Imports);
         Assert.Contains("Workbench.Vae", executor.Imports);
         Assert.Contains("Workbench.Experiments.Charts", executor.Imports);
+        // Plotly.NET.CSharp's Chart and Microsoft.Data.Analysis's DataFrame without a #r or a using.
+        Assert.Contains("Plotly.NET.CSharp", executor.Imports);
+        Assert.Contains("Microsoft.Data.Analysis", executor.Imports);
         // A listed namespace that no assembly defines is left out rather than breaking every cell.
         await using var local = new CellExecutor(new CellExecutorOptions { Imports = ["System", "Workbench.Vae", "Workbench.NoSuchNamespace"] });
         Assert.Equal(["System", "Workbench.Vae"], local.Imports);
@@ -102,6 +106,24 @@ public class CellExecutorTests(ExecutorFixture fixture) : IClassFixture<Executor
             """);
         AssertOk(r);
         Assert.Equal("5x3\n", Assert.IsType<StreamOutput>(Assert.Single(r.Outputs)).Text);
+    }
+
+    [Fact]
+    public async Task ALiveChartThatBroughtPlotlyJsKeepsItWhenUpdated()
+    {
+        await using var local = new CellExecutor(new CellExecutorOptions { LoadPlotlyJs = () => FormatterTests.FakePlotly });
+        var r = await local.ExecuteAsync(new CellRequest("""
+            Plotly.NET.GenericChart Curve(int n) => Chart.Line<double, double, string>(Enumerable.Range(0, n).Select(i => (double)i), Enumerable.Range(0, n).Select(i => (double)i * i));
+            var live = display(Curve(2));
+            display(Curve(3));
+            live.Update(Curve(4));
+            """));
+        AssertOk(r);
+        string Html(int i) => Assert.IsType<DisplayDataOutput>(r.Outputs[i]).Data.GetText(MimeBundle.Html)!;
+        // The first display, updated to 4 points, still carries plotly.js; the second never did.
+        Assert.Contains("plotly.js v4.1.2 fake", Html(0));
+        Assert.Contains("[0.0,1.0,4.0,9.0]", Html(0));
+        Assert.DoesNotContain("plotly.js v4.1.2 fake", Html(1));
     }
 
     [Fact]

@@ -1,6 +1,10 @@
 using System.Text.Json.Nodes;
+using Microsoft.Data.Analysis;
+using Plotly.NET;
+using Plotly.NET.CSharp;
 using TorchSharp;
 using Workbench.Experiments.Charts;
+using Workbench.Experiments.Results;
 using Workbench.Vae.Activations;
 using PngCodec = Workbench.Experiments.Charts.Png;
 
@@ -18,8 +22,8 @@ public class FormatterTests
         return n;
     }
 
-    private static Figure LineFigure(string title) =>
-        new Figure().Add(new Scatter { X = new double[] { 1, 2, 3 }, Y = new double[] { 3, 1, 2 } }).WithTitle(title);
+    private static GenericChart LineFigure(string title) =>
+        Plotly.NET.Chart.withTitle(title, null).Invoke(Plotly.NET.CSharp.Chart.Line<double, double, string>(new double[] { 1, 2, 3 }, new double[] { 3, 1, 2 }));
 
     [Fact]
     public void FiguresCarryPlotlyJsOnceAcrossANotebook()
@@ -32,15 +36,15 @@ public class FormatterTests
         Assert.Equal(1, Count(html1, "plotly.js v4.1.2 fake"));
         Assert.True(context.PlotlyJsSent);
         // Both draw with window.Plotly into their own div; a title cannot close the script element.
-        Assert.Contains("window.Plotly.newPlot(\"workbench-figure-", html1);
-        Assert.Contains("window.Plotly.newPlot(\"workbench-figure-", html2);
+        Assert.Contains("window.Plotly.newPlot(\"workbench-chart-", html1);
+        Assert.Contains("window.Plotly.newPlot(\"workbench-chart-", html2);
         Assert.DoesNotContain("first </script>", html1);
         Assert.Contains("first \\u003C/script\\u003E", html1);
         Assert.DoesNotContain("cdn", html1 + html2, StringComparison.OrdinalIgnoreCase);
         // The plotly JSON travels as JSON for front ends with a plotly renderer.
         var plotly = Assert.IsType<JsonObject>(first[MimeBundle.Plotly]);
         Assert.Equal("scatter", (string)plotly["data"]![0]!["type"]!);
-        Assert.Equal("Figure (1 trace, \"second\")", second.GetText(MimeBundle.PlainText));
+        Assert.Equal("GenericChart (1 trace, \"second\")", second.GetText(MimeBundle.PlainText));
 
         context.ResetPlotlyJs();
         Assert.Equal(1, Count(Formatter.Format(LineFigure("again"), context).GetText(MimeBundle.Html)!, "plotly.js v4.1.2 fake"));
@@ -48,12 +52,13 @@ public class FormatterTests
 
     [Fact]
     [Trait("Category", "Slow")]
-    public void TheDefaultContextEmbedsThePinnedPlotlyJsOnce()
+    public void TheDefaultContextEmbedsPlotlyNetsPlotlyJsOnce()
     {
-        var context = new FormatContext(); // the pinned bundle, fetched once with npm if this checkout lacks it
+        var context = new FormatContext(); // the plotly.js bundled inside Plotly.NET
         var html1 = Formatter.Format(LineFigure("a"), context).GetText(MimeBundle.Html)!;
         var html2 = Formatter.Format(LineFigure("b"), context).GetText(MimeBundle.Html)!;
-        Assert.Equal(1, Count(html1, "plotly.js v" + PlotlyJs.Version));
+        Assert.Equal(1, Count(html1, "plotly.js v" + ChartHtml.PlotlyJsVersion));
+        Assert.Equal(1, Count(html1, ChartHtml.PlotlyJs));
         Assert.Equal(0, Count(html2, "plotly.js v"));
         Assert.True(html1.Length > 1_000_000, html1.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.True(html2.Length < 10_000);
@@ -68,6 +73,25 @@ public class FormatterTests
         Assert.Contains("plotly.js is not available", html1);
         Assert.False(context.PlotlyJsSent);
         Assert.Contains("plotly.js v4.1.2 fake", Formatter.Format(LineFigure("b"), context).GetText(MimeBundle.Html)!);
+    }
+
+    [Fact]
+    public void DataFramesBecomeAnHtmlTableWithARowLimitAndText()
+    {
+        var table = new DataFrame(
+            RunTables.Text("activation", Enumerable.Range(0, 150).Select(i => i % 2 == 0 ? "relu" : "<tanh>")),
+            RunTables.Number("test_loss", Enumerable.Range(0, 150).Select(i => i == 3 ? (double?)null : 90 + i / 10.0)));
+        var bundle = Formatter.Format(table);
+        string html = bundle.GetText(MimeBundle.Html)!;
+        string body = html[html.IndexOf("<tbody>", StringComparison.Ordinal)..html.IndexOf("</tbody>", StringComparison.Ordinal)];
+        Assert.Equal(Formatter.MaxTableRows, Count(body, "<tr>"));
+        Assert.Contains($"{Formatter.MaxTableRows} of 150 rows shown", html);
+        Assert.Contains("&lt;tanh&gt;", html);
+        Assert.Contains(">90.100<", html);
+        Assert.Contains(">–<", html);              // the missing loss
+        string text = bundle.GetText(MimeBundle.PlainText)!;
+        Assert.Contains("activation", text);
+        Assert.EndsWith("(150 rows x 2 columns)", text);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using System.Diagnostics;
 
 namespace Workbench.Experiments.Charts;
 
-/// <summary>Runs a helper program (npm, chromium) directly, without a shell, with an argument list and a time limit.</summary>
+/// <summary>Runs a helper program (chromium) directly, without a shell, with an argument list and a time limit.</summary>
 internal static class ExternalProcess
 {
     internal sealed record Result(int ExitCode, string StdOut, string StdErr, bool TimedOut);

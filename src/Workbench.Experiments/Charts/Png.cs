@@ -44,7 +44,7 @@ public static class Png
     public static byte[] EncodeRgb(ReadOnlySpan<float> pixels, int width, int height) =>
         Encode(ToBytes(pixels, "Png.EncodeRgb"), width, height, 3, "Png.EncodeRgb");
 
-    /// <summary>"data:image/png;base64,...": for an <see cref="Image"/> trace or an HTML &lt;img&gt;.</summary>
+    /// <summary>"data:image/png;base64,...": for a plotly.js image trace or an HTML &lt;img&gt;.</summary>
     public static string ToDataUri(ReadOnlySpan<byte> png)
     {
         if (!png.StartsWith(Signature))

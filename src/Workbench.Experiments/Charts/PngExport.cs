@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.ComponentModel;
 using System.Globalization;
 using System.Text;
+using Plotly.NET;
 
 namespace Workbench.Experiments.Charts;
 
@@ -68,25 +69,26 @@ public sealed record PngExportOptions
 }
 
 /// <summary>
-/// Static PNG of a figure, drawn by plotly.js in headless Chromium: the figure goes into a self-contained
-/// page in a fresh temp folder, Chromium screenshots it (no shell, argument list, time limit, throwaway
+/// Static PNG of a Plotly.NET chart, drawn by plotly.js in headless Debian Chromium (Plotly.NET's own image
+/// export downloads a browser, which we never do): the chart's figure JSON goes into a self-contained page in a fresh temp folder, Chromium screenshots it (no shell, argument list, time limit, throwaway
 /// profile, no network), and the PNG is checked before the temp folder is deleted.
 /// </summary>
 public static class PngExport
 {
-    /// <summary>Default size when neither the arguments nor the figure's layout give one.</summary>
+    /// <summary>Default size when neither the arguments nor the chart's layout give one.</summary>
     public const int DefaultWidth = 800, DefaultHeight = 500;
 
     /// <summary>
-    /// Renders <paramref name="figure"/> to PNG bytes of <paramref name="width"/> x <paramref name="height"/> CSS
+    /// Renders <paramref name="chart"/> to PNG bytes of <paramref name="width"/> x <paramref name="height"/> CSS
     /// px (default: the layout's size, else 800 x 500) times <see cref="PngExportOptions.DeviceScaleFactor"/>.
     /// </summary>
-    public static byte[] Render(Figure figure, int? width = null, int? height = null, PngExportOptions? options = null)
+    public static byte[] Render(GenericChart chart, int? width = null, int? height = null, PngExportOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(figure);
+        ArgumentNullException.ThrowIfNull(chart);
         options ??= new PngExportOptions();
-        int w = width ?? figure.Layout.Width ?? DefaultWidth;
-        int h = height ?? figure.Layout.Height ?? DefaultHeight;
+        var size = ChartHtml.Size(chart);
+        int w = width ?? size.Width ?? DefaultWidth;
+        int h = height ?? size.Height ?? DefaultHeight;
         if (w < 10 || h < 10 || w > 8192 || h > 8192)
             throw new ArgumentOutOfRangeException(nameof(width), (w, h),
                 $"PngExport: size {w} x {h} px must be within 10..8192 per side.");
@@ -101,7 +103,7 @@ public static class PngExport
 
         // Check everything that can fail cheaply before starting a browser.
         string chromium = Chromium.Require(options.ChromiumPath);
-        string page = HtmlExport.RenderForScreenshot(figure, w, h, PlotlyJs.Load());
+        string page = ChartHtml.ScreenshotPage(chart, w, h);
 
         string work = Path.Combine(Path.GetTempPath(), "workbench-png-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(work);
@@ -153,21 +155,21 @@ public static class PngExport
                 throw new TimeoutException(
                     $"PngExport: Chromium did not finish within {options.Timeout.TotalSeconds:0} s and was stopped. " +
                     "Raise PngExportOptions.Timeout on a busy machine. Its last output:" + Environment.NewLine + ExternalProcess.Tail(log));
-            int failed = log.IndexOf(HtmlExport.FailedMarker, StringComparison.Ordinal);
+            int failed = log.IndexOf(ChartHtml.FailedMarker, StringComparison.Ordinal);
             if (failed >= 0)
             {
                 int end = log.IndexOf('\n', failed);
                 string detail = end < 0 ? log[failed..] : log[failed..end];
                 throw new InvalidOperationException(
                     "PngExport: plotly.js could not draw the figure: " + detail.Trim() +
-                    ". The figure JSON is probably not what plotly.js expects; open HtmlExport.Render(figure) in a browser to see it.");
+                    ". The figure JSON is probably not what plotly.js expects; save it with ChartHtml.Save and open it in a browser to see it.");
             }
             if (result.ExitCode != 0 || !File.Exists(output))
                 throw new InvalidOperationException(
                     $"PngExport: Chromium exited with code {result.ExitCode} " +
                     (File.Exists(output) ? "" : "without writing a screenshot ") +
                     "(a browser too old for --headless --screenshot, or a crash). Its last output:" + Environment.NewLine + ExternalProcess.Tail(log));
-            if (!log.Contains(HtmlExport.RenderedMarker, StringComparison.Ordinal))
+            if (!log.Contains(ChartHtml.RenderedMarker, StringComparison.Ordinal))
                 throw new InvalidOperationException(
                     $"PngExport: plotly.js did not report a finished drawing within the {options.VirtualTimeBudgetMs} ms virtual time " +
                     "budget, so the screenshot may be blank or partial. Raise PngExportOptions.VirtualTimeBudgetMs. Browser output:" +
@@ -183,11 +185,11 @@ public static class PngExport
         }
     }
 
-    /// <summary>Renders <paramref name="figure"/> (see <see cref="Render"/>) and writes the PNG to <paramref name="path"/> atomically.</summary>
-    public static void Save(Figure figure, string path, int? width = null, int? height = null, PngExportOptions? options = null)
+    /// <summary>Renders <paramref name="chart"/> (see <see cref="Render"/>) and writes the PNG to <paramref name="path"/> atomically.</summary>
+    public static void Save(GenericChart chart, string path, int? width = null, int? height = null, PngExportOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        Png.Save(path, Render(figure, width, height, options));
+        Png.Save(path, Render(chart, width, height, options));
     }
 
     /// <summary>The screenshot must be a PNG of the requested pixel size; anything else means the browser did not honour the window size.</summary>

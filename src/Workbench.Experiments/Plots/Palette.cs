@@ -1,4 +1,5 @@
 using System.Globalization;
+using Plotly.NET;
 
 namespace Workbench.Experiments.Plots;
 
@@ -14,7 +15,12 @@ public static class Palette
     ];
 
     /// <summary>Marker symbols for a second categorical dimension (e.g. beta in a rate–distortion plot).</summary>
-    private static readonly string[] Symbols = ["circle", "square", "diamond", "triangle-up", "x", "cross", "star", "triangle-down", "pentagon", "hexagon"];
+    private static readonly StyleParam.MarkerSymbol[] Symbols =
+    [
+        StyleParam.MarkerSymbol.Circle, StyleParam.MarkerSymbol.Square, StyleParam.MarkerSymbol.Diamond, StyleParam.MarkerSymbol.TriangleUp,
+        StyleParam.MarkerSymbol.X, StyleParam.MarkerSymbol.Cross, StyleParam.MarkerSymbol.Star, StyleParam.MarkerSymbol.TriangleDown,
+        StyleParam.MarkerSymbol.Pentagon, StyleParam.MarkerSymbol.Hexagon,
+    ];
 
     /// <summary>Number of distinct colours before they repeat.</summary>
     public static int Count => Colors.Length;
@@ -23,7 +29,7 @@ public static class Palette
     public static string Color(int index) => Colors[((index % Colors.Length) + Colors.Length) % Colors.Length];
 
     /// <summary>The marker symbol of category <paramref name="index"/> (cycling).</summary>
-    public static string Symbol(int index) => Symbols[((index % Symbols.Length) + Symbols.Length) % Symbols.Length];
+    public static StyleParam.MarkerSymbol Symbol(int index) => Symbols[((index % Symbols.Length) + Symbols.Length) % Symbols.Length];
 
     /// <summary>"#rrggbb" as "rgba(r,g,b,alpha)": for translucent bands.</summary>
     public static string Rgba(string hex, double alpha)

@@ -1,10 +1,12 @@
-using Workbench.Vae.IO;
 using System.Globalization;
+using Microsoft.Data.Analysis;
+using Plotly.NET;
 using Workbench.Experiments.Charts;
 using Workbench.Experiments.Results;
 using Workbench.Experiments.Statistics;
 using Workbench.Experiments.Store;
 using Workbench.Vae.Activations;
+using Workbench.Vae.IO;
 using Workbench.Vae.Training;
 
 namespace Workbench.Experiments.Reports;
@@ -35,9 +37,6 @@ public sealed record ReportOptions
     /// <summary>PNG export settings (browser path, time limit).</summary>
     public PngExportOptions? PngOptions { get; init; }
 
-    /// <summary>Fetch plotly.js with npm when it is not cached yet (the HTML report and PNGs embed it).</summary>
-    public bool FetchPlotlyJs { get; init; }
-
     /// <summary>The store the records came from, for the "run this again" hint; null when not from a store.</summary>
     public string? StoreDir { get; init; }
 
@@ -57,7 +56,7 @@ public sealed record ReportFile(string Kind, string Path);
 /// <param name="OutDir">The report folder.</param>
 /// <param name="Files">Every file written, in order.</param>
 /// <param name="PngSkipped">Why PNG figures were not written and how to get them; null when they were.</param>
-/// <param name="Notes">Everything else the reader should know (a figure that failed, a missing baseline, no HTML).</param>
+/// <param name="Notes">Everything else the reader should know (a figure that failed, a missing baseline).</param>
 public sealed record ReportResult(string OutDir, IReadOnlyList<ReportFile> Files, string? PngSkipped, IReadOnlyList<string> Notes,
     IReadOnlyList<ActivationSummary> Summary, IReadOnlyList<Comparison> Comparisons, IReadOnlyList<RankEntry> Ranking)
 {
@@ -66,8 +65,9 @@ public sealed record ReportResult(string OutDir, IReadOnlyList<ReportFile> Files
 }
 
 /// <summary>
-/// The write-up of an ablation: summary.csv, runs.csv, epochs.csv, report.md (ready to paste), report.html
-/// (self-contained, interactive) and PNG figures, all written atomically into one folder.
+/// The write-up of an ablation: summary.csv, runs.csv, epochs.csv (DataFrames of the run store), report.md
+/// (ready to paste), report.html (self-contained, interactive Plotly.NET charts, plotly.js inlined once) and PNG
+/// figures, all written atomically into one folder.
 /// </summary>
 public static class Report
 {
@@ -77,9 +77,9 @@ public static class Report
     /// <summary>
     /// Writes the report of <paramref name="records"/> into <paramref name="outDir"/>: the per-activation summary
     /// (summary.csv), every run (runs.csv) and epoch (epochs.csv), report.md and report.html with the summary
-    /// table and its intervals, the paired comparison against the baseline, the ranking, the divergences and the
-    /// figures (training curves, summary bars, rate–distortion, activation curves, learned activation parameters
-    /// when present). PNGs need Chromium: without it everything else is written, and report.md and the result
+    /// table and its intervals, the findings, the paired comparison against the baseline (Holm-corrected), the
+    /// ranking, the divergences and the figures (loss curves, summary bars, NLL by activation when evaluated,
+    /// rate–distortion, activation curves, learned activation parameters when present). PNGs need Chromium: without it everything else is written, and report.md and the result
     /// say that PNGs were skipped and how to get them.
     /// </summary>
     public static ReportResult Write(IReadOnlyList<RunRecord> records, string outDir, ReportOptions? options = null)
@@ -111,13 +111,12 @@ public static class Report
             : [];
         var ranking = Ranking.Rank(summary);
 
-        WriteText(Path.Combine(dir, SummaryFile), Summary.ToTable(summary).ToCsv(), "summary", files);
-        WriteText(Path.Combine(dir, RunsFile), ResultsTable.Runs(records).ToCsv(), "runs", files);
-        WriteText(Path.Combine(dir, EpochsFile), ResultsTable.Epochs(records).ToCsv(), "epochs", files);
+        WriteCsv(Path.Combine(dir, SummaryFile), Summary.ToDataFrame(summary), "summary", files);
+        WriteCsv(Path.Combine(dir, RunsFile), RunTables.Runs(records), "runs", files);
+        WriteCsv(Path.Combine(dir, EpochsFile), RunTables.Epochs(records), "epochs", files);
 
         // Figures.
         var figures = BuildFigures(records, summary, activations, notes);
-        string? plotly = LoadPlotly(options, notes, Log);
         string? pngSkipped = options.Png ? null : "PNG figures were not requested.";
         if (options.Png && figures.Count > 0)
         {
@@ -130,8 +129,6 @@ public static class Report
                              (options.PngOptions?.ChromiumPath is { } p ? $" at '{p}'" : "") +
                              $". Install it with `sudo apt-get install chromium` (or set {Chromium.EnvironmentVariable} to a Chromium or Chrome executable), " +
                              $"then run {again} again. The interactive charts are in {HtmlFile}.";
-            else if (plotly is null)
-                pngSkipped = $"PNG figures were skipped: plotly.js is not available (see the note above). Fetch it, then run {again} again.";
             else
             {
                 var pngOptions = (options.PngOptions ?? new PngExportOptions()) with { ChromiumPath = chromium };
@@ -142,7 +139,7 @@ public static class Report
                     Log($"rendering {relative}");
                     try
                     {
-                        PngExport.Save(f.Figure, path, options: pngOptions);
+                        PngExport.Save(f.Chart, path, options: pngOptions);
                         f.PngFile = relative;
                         files.Add(new ReportFile("png", path));
                     }
@@ -157,8 +154,7 @@ public static class Report
         // The document, once, rendered as markdown and HTML.
         var doc = Compose(records, summary, comparisons, ranking, figures, options, hasBaseline, activations, pngSkipped, notes);
         WriteText(Path.Combine(dir, MarkdownFile), doc.ToMarkdown(), "markdown", files);
-        if (plotly is not null)
-            WriteText(Path.Combine(dir, HtmlFile), doc.ToHtml(plotly), "html", files);
+        WriteText(Path.Combine(dir, HtmlFile), doc.ToHtml(), "html", files);
 
         return new ReportResult(dir, files, pngSkipped, notes, summary, comparisons, ranking);
     }
@@ -169,34 +165,10 @@ public static class Report
         files.Add(new ReportFile(kind, path));
     }
 
-    private static string? LoadPlotly(ReportOptions options, List<string> notes, Action<string> log)
+    private static void WriteCsv(string path, DataFrame table, string kind, List<ReportFile> files)
     {
-        try
-        {
-            return PlotlyJs.Load();
-        }
-        catch (InvalidOperationException missing)
-        {
-            if (options.FetchPlotlyJs)
-            {
-                try
-                {
-                    return PlotlyJs.LoadFrom(PlotlyJs.Ensure(log));
-                }
-                catch (Exception e) when (e is InvalidOperationException or IOException or InvalidDataException)
-                {
-                    notes.Add($"{HtmlFile} was not written: plotly.js could not be fetched ({e.Message}).");
-                    return null;
-                }
-            }
-            notes.Add($"{HtmlFile} was not written: {missing.Message}");
-            return null;
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException)
-        {
-            notes.Add($"{HtmlFile} was not written: plotly.js could not be read ({e.Message}).");
-            return null;
-        }
+        ResultsCsv.Write(table, path);
+        files.Add(new ReportFile(kind, path));
     }
 
     private static List<ReportFigure> BuildFigures(IReadOnlyList<RunRecord> records, IReadOnlyList<ActivationSummary> summary,
@@ -207,8 +179,11 @@ public static class Report
         if (anyCompleted)
         {
             if (records.Any(r => Metric.IsCompleted(r) && r.Epochs.Count > 0))
-                figures.Add(new ReportFigure("training_curves", "Test loss per epoch, mean over seeds with min–max band", Figures.TrainingCurves(records)));
-            figures.Add(new ReportFigure("summary_bars", "Final test loss by activation with 95% t-intervals", Figures.SummaryBars(summary)));
+                figures.Add(new ReportFigure("loss_curves", "Training and test loss per epoch, mean over seeds with 95% t-interval band", Figures.LossCurves(records)));
+            // With an NLL the bars show the ELBO and the NLL gets its own chart of seeds and intervals; without, the bars show the ELBO.
+            figures.Add(new ReportFigure("summary_bars", "Final test negative ELBO by activation with 95% t-intervals", Figures.SummaryBars(summary, "test_loss")));
+            if (records.Where(Metric.IsCompleted).All(r => r.Final!.TestNll is not null))
+                figures.Add(new ReportFigure("nll_by_activation", "Importance-sampled test NLL by activation: seeds and mean with 95% t-interval", Figures.NllByActivation(records)));
             figures.Add(new ReportFigure("rate_distortion", "Rate–distortion: KL against reconstruction per run", Figures.RateDistortion(records)));
         }
         else notes.Add("No run completed, so there are no loss figures.");
@@ -260,20 +235,32 @@ public static class Report
             if (groups.Count > 1) doc.Heading(g.Key.Label, 3);
             bool nll = g.Any(s => s.TestNll is not null);
             var rows = g.ToList();
-            var columns = new List<Column>
-            {
-                Column.Of("activation", rows.Select(s => (string?)s.Activation).ToArray()),
-                Column.Of("n", rows.Select(s => (long)s.Completed).ToArray()),
-                Column.Of("diverged", rows.Select(s => (long)s.Diverged).ToArray()),
-                Column.Of("test loss (nats)", rows.Select(s => (string?)PlusMinus(s.TestLoss)).ToArray()),
-            };
-            if (nll) columns.Add(Column.Of("test NLL (nats)", rows.Select(s => (string?)(s.TestNll is { } e ? PlusMinus(e) : "–")).ToArray()));
-            columns.Add(Column.Of("reconstruction", rows.Select(s => (string?)PlusMinus(s.TestRecon)).ToArray()));
-            columns.Add(Column.Of("KL", rows.Select(s => (string?)PlusMinus(s.TestKl)).ToArray()));
-            columns.Add(Column.Of("active units", rows.Select(s => (string?)PlusMinus(s.ActiveUnits)).ToArray()));
-            columns.Add(Column.Of("bits/dim", rows.Select(s => (string?)PlusMinus(s.BitsPerDim)).ToArray()));
-            columns.Add(Column.Of("s/epoch", rows.Select(s => (string?)PlusMinus(s.SecondsPerEpoch)).ToArray()));
-            doc.Table(new ResultsTable(columns));
+            var table = new DataFrame(
+                RunTables.Text("activation", rows.Select(s => s.Activation)),
+                RunTables.Long("n", rows.Select(s => (long?)s.Completed)),
+                RunTables.Long("diverged", rows.Select(s => (long?)s.Diverged)),
+                RunTables.Text("test loss (nats)", rows.Select(s => PlusMinus(s.TestLoss))));
+            if (nll) table.Columns.Add(RunTables.Text("test NLL (nats)", rows.Select(s => s.TestNll is { } e ? PlusMinus(e) : "–")));
+            table.Columns.Add(RunTables.Text("reconstruction (nats)", rows.Select(s => PlusMinus(s.TestRecon))));
+            table.Columns.Add(RunTables.Text("KL (nats)", rows.Select(s => PlusMinus(s.TestKl))));
+            table.Columns.Add(RunTables.Text("active units", rows.Select(s => PlusMinus(s.ActiveUnits))));
+            table.Columns.Add(RunTables.Text("bits/dim", rows.Select(s => PlusMinus(s.BitsPerDim))));
+            table.Columns.Add(RunTables.Text("s/epoch", rows.Select(s => PlusMinus(s.SecondsPerEpoch))));
+            doc.Table(table);
+        }
+
+        // Findings.
+        doc.Heading("Findings");
+        if (!hasBaseline)
+            doc.Paragraph($"Nothing was compared: the baseline '{options.Baseline}' has no runs here.");
+        else if (comparisons.Count == 0)
+            doc.Paragraph($"Only the baseline '{options.Baseline}' was run; there is nothing to compare with it.");
+        else
+        {
+            doc.Paragraph($"Each activation against {options.Baseline} on the same seeds and configuration: Δ = activation − {options.Baseline} " +
+                          $"(negative = lower loss = better), its 95% t-interval, and the paired t-test's p-value after Holm's correction " +
+                          $"across the activations compared. With fewer than {Findings.MinimumPairs} seed pairs no difference is called.");
+            doc.List(Findings.Describe(comparisons));
         }
 
         // Paired comparison.
@@ -287,7 +274,8 @@ public static class Report
         {
             doc.Paragraph(
                 $"Δ = activation − {options.Baseline} on the same configuration and seed; negative means lower loss than {options.Baseline}. " +
-                "The t-interval and two-sided p-value come from the paired t-test (n − 1 degrees of freedom); the bootstrap interval is the " +
+                "The t-interval and two-sided p-value come from the paired t-test (n − 1 degrees of freedom); p (Holm) corrects p for the " +
+                "number of activations compared (Holm 1979); the bootstrap interval is the " +
                 $"percentile interval of the mean difference over {options.BootstrapResamples.ToString("N0", CultureInfo.InvariantCulture)} resamples " +
                 $"(seed {options.BootstrapSeed.ToString(CultureInfo.InvariantCulture)}). Runs whose partner did not complete are left out (unmatched).");
             var byGroup = comparisons.GroupBy(c => c.Group).ToList();
@@ -296,15 +284,16 @@ public static class Report
                 if (byGroup.Count > 1) doc.Heading(g.Key.Label, 3);
                 var rows = g.ToList();
                 doc.Paragraph($"Metric: {rows[0].Metric.Label}.");
-                doc.Table(new ResultsTable(
-                    Column.Of("activation", rows.Select(c => (string?)c.Activation).ToArray()),
-                    Column.Of("pairs", rows.Select(c => (long)(c.Test?.Pairs ?? 0)).ToArray()),
-                    Column.Of("Δ mean", rows.Select(c => c.Test?.MeanDifference ?? double.NaN).ToArray()),
-                    Column.Of("95% t-interval", rows.Select(c => (string?)(c.Test is { } t ? Interval(t.Difference.Low, t.Difference.High) : "–")).ToArray()),
-                    Column.Of("95% bootstrap", rows.Select(c => (string?)(c.Test is { } t ? Interval(t.BootstrapLow, t.BootstrapHigh) : "–")).ToArray()),
-                    Column.Of("t", rows.Select(c => c.Test?.T ?? double.NaN).ToArray()),
-                    Column.Of("p", rows.Select(c => c.Test?.P ?? double.NaN).ToArray()),
-                    Column.Of("unmatched", rows.Select(c => (long)c.Unmatched).ToArray())));
+                doc.Table(new DataFrame(
+                    RunTables.Text("activation", rows.Select(c => c.Activation)),
+                    RunTables.Long("pairs", rows.Select(c => (long?)(c.Test?.Pairs ?? 0))),
+                    RunTables.Number("Δ mean", rows.Select(c => c.Test?.MeanDifference ?? double.NaN)),
+                    RunTables.Text("95% t-interval", rows.Select(c => c.Test is { } t ? Interval(t.Difference.Low, t.Difference.High) : "–")),
+                    RunTables.Text("95% bootstrap", rows.Select(c => c.Test is { } t ? Interval(t.BootstrapLow, t.BootstrapHigh) : "–")),
+                    RunTables.Number("t", rows.Select(c => c.Test?.T ?? double.NaN)),
+                    RunTables.Number("p", rows.Select(c => c.Test?.P ?? double.NaN)),
+                    RunTables.Number("p (Holm)", rows.Select(c => c.HolmP)),
+                    RunTables.Long("unmatched", rows.Select(c => (long?)c.Unmatched))));
             }
         }
 
@@ -317,13 +306,13 @@ public static class Report
         {
             if (rankGroups.Count > 1) doc.Heading(g.Key.Label, 3);
             var rows = g.ToList();
-            doc.Table(new ResultsTable(
-                Column.Of("rank", rows.Select(r => (string?)(r.Rank is int k ? k.ToString(CultureInfo.InvariantCulture) + (r.Tied ? "=" : "") : "–")).ToArray()),
-                Column.Of("activation", rows.Select(r => (string?)r.Activation).ToArray()),
-                Column.Of("metric", rows.Select(r => (string?)r.Metric.Name).ToArray()),
-                Column.Of("mean ± h", rows.Select(r => (string?)PlusMinus(r.Estimate)).ToArray()),
-                Column.Of("n", rows.Select(r => (long)r.Estimate.N).ToArray()),
-                Column.Of("diverged", rows.Select(r => (long)r.Diverged).ToArray())));
+            doc.Table(new DataFrame(
+                RunTables.Text("rank", rows.Select(r => r.Rank is int k ? k.ToString(CultureInfo.InvariantCulture) + (r.Tied ? "=" : "") : "–")),
+                RunTables.Text("activation", rows.Select(r => r.Activation)),
+                RunTables.Text("metric", rows.Select(r => r.Metric.Name)),
+                RunTables.Text("mean ± h", rows.Select(r => PlusMinus(r.Estimate))),
+                RunTables.Long("n", rows.Select(r => (long?)r.Estimate.N)),
+                RunTables.Long("diverged", rows.Select(r => (long?)r.Diverged))));
         }
 
         // Divergences.
@@ -362,7 +351,7 @@ public static class Report
     }
 
     /// <summary>The "what was run" table: every configuration field with the values it takes.</summary>
-    private static ResultsTable Setup(IReadOnlyList<RunRecord> records, IReadOnlyList<string> activations)
+    private static DataFrame Setup(IReadOnlyList<RunRecord> records, IReadOnlyList<string> activations)
     {
         var fields = new List<(string Field, string Value)>
         {
@@ -380,9 +369,9 @@ public static class Report
         var nll = records.Where(r => r.Final?.NllSamples is not null).Select(r => r.Final!.NllSamples!.Value).Distinct().Order().ToList();
         fields.Add(("NLL importance samples", nll.Count == 0 ? "not evaluated" : string.Join(", ", nll)));
         fields.Add(("total wall time", TimeSpan.FromSeconds(records.Sum(r => r.WallSeconds)).ToString(@"d\.hh\:mm\:ss", CultureInfo.InvariantCulture)));
-        return new ResultsTable(
-            Column.Of("setting", fields.Select(f => (string?)f.Field).ToArray()),
-            Column.Of("value", fields.Select(f => (string?)f.Value).ToArray()));
+        return new DataFrame(
+            RunTables.Text("setting", fields.Select(f => f.Field)),
+            RunTables.Text("value", fields.Select(f => f.Value)));
     }
 
     private static string Values(IEnumerable<string> values)

@@ -1,4 +1,8 @@
+using System.Globalization;
+using System.Net;
 using System.Text;
+using Microsoft.Data.Analysis;
+using Plotly.NET;
 using Workbench.Experiments.Charts;
 using Workbench.Experiments.Results;
 
@@ -6,8 +10,8 @@ namespace Workbench.Experiments.Reports;
 
 /// <summary>
 /// The report's content as a list of blocks, rendered twice from the same list: as markdown (figures as image
-/// links to their PNGs) and as a self-contained HTML page (figures interactive, plotly.js embedded by
-/// <see cref="HtmlExport"/>), so that the two files always say the same thing.
+/// links to their PNGs) and as a self-contained HTML page (Plotly.NET charts, interactive, with the plotly.js
+/// Plotly.NET bundles inlined once by <see cref="ChartHtml"/>), so that the two files always say the same thing.
 /// </summary>
 internal sealed class ReportDocument(string title)
 {
@@ -15,7 +19,7 @@ internal sealed class ReportDocument(string title)
     private sealed record HeadingBlock(string Text, int Level) : Block;
     private sealed record ParagraphBlock(string Text) : Block;
     private sealed record ListBlock(IReadOnlyList<string> Items) : Block;
-    private sealed record TableBlock(ResultsTable Table) : Block;
+    private sealed record TableBlock(DataFrame Table) : Block;
     private sealed record FigureBlock(ReportFigure Figure) : Block;
 
     private readonly List<Block> blocks = [];
@@ -40,7 +44,7 @@ internal sealed class ReportDocument(string title)
         return this;
     }
 
-    public ReportDocument Table(ResultsTable table)
+    public ReportDocument Table(DataFrame table)
     {
         blocks.Add(new TableBlock(table));
         return this;
@@ -72,7 +76,7 @@ internal sealed class ReportDocument(string title)
                     md.Append('\n');
                     break;
                 case TableBlock t:
-                    md.Append(t.Table.ToMarkdown()).Append('\n');
+                    md.Append(TableFormat.ToMarkdown(t.Table)).Append('\n');
                     break;
                 case FigureBlock f when f.Figure.PngFile is { } png:
                     md.Append("![").Append(Text(f.Figure.Caption)).Append("](").Append(png).Append(")\n\n");
@@ -83,63 +87,61 @@ internal sealed class ReportDocument(string title)
     }
 
     /// <summary>
-    /// The HTML page: headings, paragraphs and figures through <see cref="HtmlPage"/>; lists and tables go in
-    /// where unique placeholder paragraphs were rendered (HtmlPage holds only plain text and figures).
+    /// The HTML page: plotly.js once in the head, then headings, paragraphs, lists, tables and one interactive chart
+    /// per figure; every text HTML-escaped. It links nothing: it opens offline.
     /// </summary>
-    public string ToHtml(string plotlyJs)
+    public string ToHtml()
     {
-        var page = new HtmlPage(Title);
-        var inserts = new List<(string Token, string Html)>();
-        string nonce = Guid.NewGuid().ToString("N");
-        string Placeholder(string html)
-        {
-            string token = $"workbench-report-block-{nonce}-{inserts.Count}";
-            inserts.Add((token, html));
-            return token;
-        }
+        var html = new StringBuilder(ChartHtml.PlotlyJs.Length + 256 * 1024);
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+            .Append("<title>").Append(Escape(Title)).Append("</title>\n<style>\n")
+            .Append("body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; margin: 2rem auto; max-width: 1150px; padding: 0 1rem; color: #222; }\n")
+            .Append("p, li { line-height: 1.45; }\np { white-space: pre-wrap; }\n.workbench-chart { margin: 1rem 0 2rem; }\n")
+            .Append("</style>\n")
+            .Append(ChartHtml.PlotlyJsScript())
+            .Append("</head>\n<body>\n<h1>").Append(Escape(Title)).Append("</h1>\n");
+        int figure = 0;
         foreach (var block in blocks)
         {
             switch (block)
             {
                 case HeadingBlock h:
-                    page.Heading(h.Text, Math.Clamp(h.Level, 2, 4));
+                    int level = Math.Clamp(h.Level, 2, 4);
+                    html.Append("<h").Append(level).Append('>').Append(Escape(h.Text)).Append("</h").Append(level).Append(">\n");
                     break;
                 case ParagraphBlock p:
-                    page.Paragraph(p.Text);
+                    html.Append("<p>").Append(Escape(p.Text)).Append("</p>\n");
                     break;
                 case ListBlock l:
-                    page.Paragraph(Placeholder("<ul>\n" + string.Concat(l.Items.Select(i => "<li>" + System.Net.WebUtility.HtmlEncode(i) + "</li>\n")) + "</ul>\n"));
+                    html.Append("<ul>\n");
+                    foreach (var item in l.Items) html.Append("<li>").Append(Escape(item)).Append("</li>\n");
+                    html.Append("</ul>\n");
                     break;
                 case TableBlock t:
-                    page.Paragraph(Placeholder(t.Table.ToHtml()));
+                    html.Append(TableFormat.ToHtml(t.Table, maxRows: int.MaxValue));
                     break;
                 case FigureBlock f:
-                    page.Add(f.Figure.Figure);
+                    html.Append(ChartHtml.Fragment(f.Figure.Chart, "figure-" + (++figure).ToString(CultureInfo.InvariantCulture)));
                     break;
             }
         }
-        string html = HtmlExport.Render(page, plotlyJs);
-        foreach (var (token, insert) in inserts)
-        {
-            string paragraph = "<p>" + token + "</p>\n";
-            int at = html.IndexOf(paragraph, StringComparison.Ordinal);
-            if (at < 0 || html.IndexOf(paragraph, at + 1, StringComparison.Ordinal) >= 0)
-                throw new InvalidOperationException("Report: a table placeholder was not rendered exactly once into the HTML page; the page layout changed.");
-            html = string.Concat(html.AsSpan(0, at), insert, html.AsSpan(at + paragraph.Length));
-        }
-        return html;
+        html.Append("</body>\n</html>\n");
+        return html.ToString();
     }
+
+    private static string Escape(string text) => WebUtility.HtmlEncode(text);
 
     /// <summary>Plain text made safe for markdown outside tables: '&lt;' and '&gt;' as entities so nothing renders as HTML.</summary>
     private static string Text(string text) =>
         text.Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 }
 
-/// <summary>A figure of the report: file stem, caption, the figure, and the PNG written for it (relative path), if any.</summary>
-internal sealed class ReportFigure(string stem, string caption, Figure figure)
+/// <summary>A figure of the report: file stem, caption, the chart, and the PNG written for it (relative path), if any.</summary>
+internal sealed class ReportFigure(string stem, string caption, GenericChart chart)
 {
     public string Stem { get; } = stem;
     public string Caption { get; } = caption;
-    public Figure Figure { get; } = figure;
+    public GenericChart Chart { get; } = chart;
     public string? PngFile { get; set; }
 }

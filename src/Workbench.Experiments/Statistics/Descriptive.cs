@@ -1,3 +1,4 @@
+using MathNet.Numerics.Distributions;
 
 namespace Workbench.Experiments.Statistics;
 
@@ -46,9 +47,17 @@ public static class Descriptive
         if (values.Length < 2) return new Estimate(1, mean, double.NaN, double.NaN, double.NaN, double.NaN, level);
         double s = StandardDeviation(values);
         double se = s / Math.Sqrt(values.Length);
-        double half = StudentT.Quantile(1 - (1 - level) / 2, values.Length - 1) * se;
+        double half = TQuantile(1 - (1 - level) / 2, values.Length - 1) * se;
         return new Estimate(values.Length, mean, s, se, mean - half, mean + half, level);
     }
+
+    /// <summary>The quantile t_(p, ν) of Student's t with ν degrees of freedom (MathNet.Numerics).</summary>
+    public static double TQuantile(double p, int degreesOfFreedom) => StudentT.InvCDF(0, 1, degreesOfFreedom, p);
+
+    /// <summary>The two-sided p-value P(|T| &gt;= |t|) of a t statistic with ν degrees of freedom (MathNet.Numerics).</summary>
+    public static double TwoSidedP(double t, int degreesOfFreedom) =>
+        // 2 F(-|t|) rather than 2 (1 - F(|t|)): the lower tail keeps its digits when p is tiny.
+        double.IsNaN(t) ? double.NaN : Math.Min(1, 2 * StudentT.CDF(0, 1, degreesOfFreedom, -Math.Abs(t)));
 
     /// <summary>
     /// Percentile of sorted values by linear interpolation between order statistics (Hyndman and Fan 1996,

@@ -42,7 +42,7 @@ public sealed record PairedTest(int Pairs, double MeanDifference, Estimate Diffe
             if (estimate.StdError > 0)
             {
                 t = estimate.Mean / estimate.StdError;
-                p = StudentT.TwoSidedP(t, n - 1);
+                p = Descriptive.TwoSidedP(t, n - 1);
             }
             (bootLow, bootHigh) = Bootstrap.MeanInterval(d, generator, resamples, level);
         }
@@ -58,8 +58,9 @@ public sealed record PairedTest(int Pairs, double MeanDifference, Estimate Diffe
 /// <param name="Test">The paired test over matched seeds (null when no pair matched).</param>
 /// <param name="Unmatched">Completed candidate runs without a completed baseline partner (diverged or missing baseline).</param>
 /// <param name="Seeds">The seeds of the matched pairs, in the order of the test's pairs.</param>
+/// <param name="HolmP">The test's p-value after <see cref="Holm"/> correction across the group's comparisons (NaN without a test).</param>
 public sealed record Comparison(RunGroup Group, string Activation, string Baseline, Metric Metric, PairedTest? Test, int Unmatched,
-    IReadOnlyList<ulong> Seeds);
+    IReadOnlyList<ulong> Seeds, double HolmP);
 
 /// <summary>Each activation against a baseline across matching seeds.</summary>
 public static class PairedComparison
@@ -72,7 +73,8 @@ public static class PairedComparison
     /// a candidate run pairs with the baseline run whose configuration is the same in everything but the
     /// activation (seed included); both must have completed. The bootstrap of each comparison uses its own
     /// generator, seeded from <paramref name="seed"/> and the group and activation names, so adding an activation
-    /// does not change the others' intervals.
+    /// does not change the others' intervals. The p-values of a group are Holm-corrected together (one family of
+    /// tests per group: every activation against the same baseline).
     /// </summary>
     public static IReadOnlyList<Comparison> Compare(IReadOnlyList<RunRecord> records, string baseline = "relu",
         ulong seed = DefaultSeed, int resamples = Bootstrap.DefaultResamples, double level = 0.95)
@@ -84,6 +86,7 @@ public static class PairedComparison
         foreach (var group in records.GroupBy(r => RunAxes.GroupOf(r, axes)))
         {
             var metric = Metric.Primary(group);
+            var family = new List<Comparison>();
             var partners = new Dictionary<string, RunRecord>(StringComparer.Ordinal);
             foreach (var r in group.Where(r => RunAxes.SameActivation(r.Config.Model.Activation, baseline) && Metric.IsCompleted(r)))
                 partners[RunAxes.PairingKey(r.Config)] = r;
@@ -106,8 +109,10 @@ public static class PairedComparison
                 }
                 var generator = new Random(Mix(seed, group.Key.Label + "\u0000" + candidates.Key));
                 var test = a.Count == 0 ? null : PairedTest.Of(a.ToArray(), b.ToArray(), generator, resamples, level);
-                result.Add(new Comparison(group.Key, candidates.Key, baseline, metric, test, unmatched, seeds));
+                family.Add(new Comparison(group.Key, candidates.Key, baseline, metric, test, unmatched, seeds, double.NaN));
             }
+            var holm = Holm.Adjust(family.Select(c => c.Test?.P ?? double.NaN).ToList());
+            result.AddRange(family.Select((c, i) => c with { HolmP = holm[i] }));
         }
         return result;
     }

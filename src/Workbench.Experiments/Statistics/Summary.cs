@@ -1,3 +1,4 @@
+using Microsoft.Data.Analysis;
 using Workbench.Experiments.Results;
 using Workbench.Experiments.Store;
 
@@ -85,32 +86,33 @@ public static class Summary
     }
 
     /// <summary>
-    /// The summaries as a table: the group's axes, activation, runs, n (completed), diverged, cancelled, then for
-    /// each metric its mean, standard deviation and interval bounds (test_nll columns only when some group has NLL).
+    /// The summaries as a DataFrame: the group's axes (as text), activation, runs, n (completed), diverged,
+    /// cancelled, primary_metric, then for each metric its mean, standard deviation and interval bounds
+    /// (test_nll columns only when some group has NLL); a statistic that is not known (one seed) is null.
     /// </summary>
-    public static ResultsTable ToTable(IReadOnlyList<ActivationSummary> summaries)
+    public static DataFrame ToDataFrame(IReadOnlyList<ActivationSummary> summaries)
     {
         ArgumentNullException.ThrowIfNull(summaries);
         var axisNames = summaries.SelectMany(s => s.Group.Axes.Select(a => a.Key)).Distinct().ToList();
         if (axisNames.Count == 0) axisNames.Add("dataset");
-        var columns = new List<Column>();
+        var df = new DataFrame();
         foreach (var axis in axisNames)
-            columns.Add(Column.Of(axis, summaries.Select(s => s.Group.Axes.FirstOrDefault(a => a.Key == axis).Value).ToArray()));
-        columns.Add(Column.Of("activation", summaries.Select(s => (string?)s.Activation).ToArray()));
-        columns.Add(Column.Of("runs", summaries.Select(s => (long)s.Runs).ToArray()));
-        columns.Add(Column.Of("n", summaries.Select(s => (long)s.Completed).ToArray()));
-        columns.Add(Column.Of("diverged", summaries.Select(s => (long)s.Diverged).ToArray()));
-        columns.Add(Column.Of("cancelled", summaries.Select(s => (long)s.Cancelled).ToArray()));
-        columns.Add(Column.Of("primary_metric", summaries.Select(s => (string?)s.Primary.Name).ToArray()));
+            df.Columns.Add(RunTables.Text(axis, summaries.Select(s => s.Group.Axes.FirstOrDefault(a => a.Key == axis).Value)));
+        df.Columns.Add(RunTables.Text("activation", summaries.Select(s => s.Activation)));
+        df.Columns.Add(RunTables.Long("runs", summaries.Select(s => (long?)s.Runs)));
+        df.Columns.Add(RunTables.Long("n", summaries.Select(s => (long?)s.Completed)));
+        df.Columns.Add(RunTables.Long("diverged", summaries.Select(s => (long?)s.Diverged)));
+        df.Columns.Add(RunTables.Long("cancelled", summaries.Select(s => (long?)s.Cancelled)));
+        df.Columns.Add(RunTables.Text("primary_metric", summaries.Select(s => s.Primary.Name)));
         bool anyNll = summaries.Any(s => s.TestNll is not null);
         foreach (var metric in MetricNames.Where(m => anyNll || m != "test_nll"))
         {
-            columns.Add(Column.Of(metric + "_mean", summaries.Select(s => s[metric].Mean).ToArray()));
-            columns.Add(Column.Of(metric + "_std", summaries.Select(s => s[metric].StdDev).ToArray()));
-            columns.Add(Column.Of(metric + "_ci_low", summaries.Select(s => s[metric].Low).ToArray()));
-            columns.Add(Column.Of(metric + "_ci_high", summaries.Select(s => s[metric].High).ToArray()));
+            df.Columns.Add(RunTables.Number(metric + "_mean", summaries.Select(s => s[metric].Mean)));
+            df.Columns.Add(RunTables.Number(metric + "_std", summaries.Select(s => s[metric].StdDev)));
+            df.Columns.Add(RunTables.Number(metric + "_ci_low", summaries.Select(s => s[metric].Low)));
+            df.Columns.Add(RunTables.Number(metric + "_ci_high", summaries.Select(s => s[metric].High)));
         }
-        return new ResultsTable(columns);
+        return df;
     }
 
     /// <summary>The metrics a summary carries, in table order.</summary>

@@ -282,7 +282,7 @@ internal sealed class CodeCompletion(CellExecutor executor)
     private static IEnumerable<Type> AllTypes()
     {
         var seen = new HashSet<Assembly>();
-        foreach (var a in CellExecutor.WorkbenchAssemblies().Concat(CellExecutor.TorchAssemblies()).Concat(AppDomain.CurrentDomain.GetAssemblies()))
+        foreach (var a in CellExecutor.WorkbenchAssemblies().Concat(CellExecutor.TorchAssemblies()).Concat(CellExecutor.LibraryAssemblies()).Concat(AppDomain.CurrentDomain.GetAssemblies()))
         {
             if (a.IsDynamic || !seen.Add(a)) continue;
             Type?[] types;

@@ -1,25 +1,21 @@
+using Plotly.NET;
+using Plotly.NET.CSharp;
 using Workbench.Experiments.Charts;
+using Workbench.Experiments.Plots;
+using Chart = Plotly.NET.CSharp.Chart;
 
 namespace Workbench.Experiments.Tests.Charts;
 
 public class PngExportTests
 {
-    /// <summary>A two-panel figure: a blue curve with error bars, and an image grid of bright squares.</summary>
-    internal static Figure SampleFigure()
+    /// <summary>A two-panel chart: a blue curve with error bars, and an image grid of bright squares.</summary>
+    internal static GenericChart SampleFigure()
     {
         var xs = Enumerable.Range(0, 40).Select(i => i / 4.0).ToArray();
-        var fig = Figure.Subplots(1, 2, titles: ["sin(x)", "tiles"])
-            .Add(new Scatter
-            {
-                X = xs,
-                Y = xs.Select(Math.Sin).ToArray(),
-                Name = "sin",
-                Mode = ScatterMode.LinesMarkers,
-                Line = new Line { Color = "#1f77b4", Width = 3 },
-                ErrorY = new ErrorBars { Array = xs.Select(_ => 0.1).ToArray() },
-            }, 1, 1)
-            .WithTitle("Export check")
-            .WithAxes(1, 1, "x", "y");
+        var blue = Color.fromHex("#1f77b4");
+        var curve = Chart.Scatter<double, double, string>(xs, xs.Select(Math.Sin), StyleParam.Mode.Lines_Markers, Name: "sin",
+            LineColor: blue, LineWidth: 3.0, MarkerColor: blue);
+        curve = ChartKit.ErrorBars(curve, xs.Select(_ => 0.1));
 
         // Four 8 x 8 tiles: tile i is a bright square on black, at increasing size.
         var tiles = new float[4 * 8 * 8];
@@ -27,11 +23,13 @@ public class PngExportTests
             for (int y = 0; y <= i + 2; y++)
                 for (int x = 0; x <= i + 2; x++)
                     tiles[i * 64 + y * 8 + x] = 1f;
-        fig.Add(Image.FromPng(ImageGrid.Png(tiles, 4, 8, 8, columns: 2, padding: 1, scale: 4)), 1, 2);
-        fig.XAxis(1, 2).Hidden();
-        fig.YAxis(1, 2).Hidden();
-        return fig;
+        var image = Chart.Image<string>(Source: Png.ToDataUri(ImageGrid.Png(tiles, 4, 8, 8, columns: 2, padding: 1, scale: 4)));
+        var chart = Chart.Grid([curve, image], 1, 2, SubPlotTitles: new[] { "sin(x)", "tiles" });
+        chart = ChartKit.HiddenAxes(chart, 2);
+        return ChartKit.Finish(ChartKit.Axes(chart, "x", "y"), "Export check", 640, 400);
     }
+
+    private static GenericChart Tiny() => Chart.Point<double, double, string>(new double[] { 1 }, new double[] { 1 });
 
     [Fact]
     [Trait("Category", "Slow")]
@@ -46,7 +44,6 @@ public class PngExportTests
             return;
         }
 
-        PlotlyJs.Ensure();
         byte[] png = PngExport.Render(figure, 640, 400);
         var img = PngDecoder.Decode(png);
         Assert.Equal((640, 400), (img.Width, img.Height));
@@ -86,18 +83,16 @@ public class PngExportTests
     {
         if (Chromium.Locate() is null)
         {
-            var e = Assert.Throws<InvalidOperationException>(() => PngExport.Render(new Figure()));
+            var e = Assert.Throws<InvalidOperationException>(() => PngExport.Render(Tiny()));
             Assert.Contains("apt-get install chromium", e.Message);
             return;
         }
-        PlotlyJs.Ensure();
         string dir = Path.Combine(Path.GetTempPath(), "wb-pngexport-test-" + Guid.NewGuid().ToString("N"));
         try
         {
             string path = Path.Combine(dir, "bars.png");
-            var fig = new Figure()
-                .Add(new Bar { X = new[] { "relu", "swish", "gelu" }, Y = new[] { 3.0, 2.0, 2.5 }, ErrorY = new ErrorBars { Array = new[] { 0.2, 0.1, 0.3 } } })
-                .WithSize(300, 200);
+            var bars = Chart.Column<double, string, string>(new[] { 3.0, 2.0, 2.5 }, Keys: new[] { "relu", "swish", "gelu" });
+            var fig = ChartKit.ErrorBars(bars, [0.2, 0.1, 0.3]).WithSize(300, 200);
             PngExport.Save(fig, path, options: new PngExportOptions { DeviceScaleFactor = 2 });
             var img = PngDecoder.Decode(File.ReadAllBytes(path));
             Assert.Equal((600, 400), (img.Width, img.Height)); // the layout's 300 x 200 at 2 device pixels per px
@@ -113,7 +108,7 @@ public class PngExportTests
     public void Missing_browser_says_how_to_install_it()
     {
         var options = new PngExportOptions { ChromiumPath = "/nonexistent/bin/chromium" };
-        var e = Assert.Throws<InvalidOperationException>(() => PngExport.Render(new Figure(), 100, 100, options));
+        var e = Assert.Throws<InvalidOperationException>(() => PngExport.Render(Tiny(), 100, 100, options));
         Assert.Contains("apt-get install chromium", e.Message);
         Assert.Contains("/nonexistent/bin/chromium", e.Message);
     }
@@ -121,7 +116,7 @@ public class PngExportTests
     [Fact]
     public void Bad_sizes_and_options_are_rejected_before_starting_a_browser()
     {
-        var fig = new Figure();
+        var fig = Tiny();
         var noBrowser = new PngExportOptions { ChromiumPath = "/nonexistent/bin/chromium" };
         Assert.Throws<ArgumentOutOfRangeException>(() => PngExport.Render(fig, 5, 100, noBrowser));
         Assert.Throws<ArgumentOutOfRangeException>(() => PngExport.Render(fig, 100, 9000, noBrowser));

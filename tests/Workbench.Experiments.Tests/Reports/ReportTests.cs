@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Workbench.Experiments.Charts;
 using Workbench.Experiments.Reports;
 using Workbench.Experiments.Results;
@@ -10,14 +11,12 @@ public class ReportTests : IDisposable
 {
     private readonly string dir = Path.Combine(Path.GetTempPath(), "wb-report-" + Guid.NewGuid().ToString("N"));
 
-    public ReportTests() => PlotlyJs.Ensure();
-
     public void Dispose()
     {
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
     }
 
-    private static int Count(string haystack, string needle)
+    internal static int Count(string haystack, string needle)
     {
         int n = 0;
         for (int i = haystack.IndexOf(needle, StringComparison.Ordinal); i >= 0; i = haystack.IndexOf(needle, i + needle.Length, StringComparison.Ordinal)) n++;
@@ -41,28 +40,33 @@ public class ReportTests : IDisposable
         Assert.Equal("PNG figures were not requested.", result.PngSkipped);
         Assert.False(result.PngWritten);
 
-        // summary.csv parses back into one row per activation with the numbers of the summary.
-        var summary = ResultsTable.FromCsv(File.ReadAllText(Path.Combine(dir, Report.SummaryFile)));
-        Assert.Equal(["relu", "silu", "tanh"], ((StringColumn)summary["activation"]).Values);
-        Assert.Equal(92.0, summary.Row(0).GetDouble("test_loss_mean"), 1e-12);
-        Assert.Equal([3L, 3, 2], ((LongColumn)summary["n"]).Values);
-        Assert.Equal(1L, summary.Row(2).GetLong("diverged"));
-        var runs = ResultsTable.FromCsv(File.ReadAllText(Path.Combine(dir, Report.RunsFile)));
-        Assert.Equal(9, runs.RowCount);
-        Assert.Equal(9 * 3 - 1, ResultsTable.FromCsv(File.ReadAllText(Path.Combine(dir, Report.EpochsFile))).RowCount);
+        // summary.csv reads back into one row per activation with the numbers of the summary.
+        var summary = ResultsCsv.Read(Path.Combine(dir, Report.SummaryFile));
+        Assert.Equal(["relu", "silu", "tanh"], summary["activation"].Cast<string>());
+        Assert.Equal(92.0, (double)summary["test_loss_mean"][0]!, 1e-12);
+        Assert.Equal([3L, 3, 2], summary["n"].Cast<long?>().Select(v => v!.Value));
+        Assert.Equal(1L, summary["diverged"][2]);
+        var runs = ResultsCsv.Read(Path.Combine(dir, Report.RunsFile));
+        Assert.Equal(9, runs.Rows.Count);
+        Assert.Equal(9 * 3 - 1, ResultsCsv.Read(Path.Combine(dir, Report.EpochsFile)).Rows.Count);
 
         string md = File.ReadAllText(Path.Combine(dir, Report.MarkdownFile));
         Assert.StartsWith("# Activations on MNIST\n", md);
         Assert.Contains("## What was run", md);
         Assert.Contains("| seeds | 1, 2, 3 (3) |", md);
-        Assert.Contains("| activation | n | diverged | test loss (nats) | reconstruction | KL | active units | bits/dim | s/epoch |", md);
+        Assert.Contains("| activation | n | diverged | test loss (nats) | reconstruction (nats) | KL (nats) | active units | bits/dim | s/epoch |", md);
         // relu: {90, 92, 94} -> 92 ± t_(0.975, 2) · 2 / sqrt 3 = 92 ± 4.968.
         Assert.Contains("| relu | 3 | 0 | 92.000 ± 4.968 |", md);
         Assert.Contains("## Paired comparison against relu", md);
-        Assert.Contains("| activation | pairs | Δ mean | 95% t-interval | 95% bootstrap | t | p | unmatched |", md);
+        Assert.Contains("| activation | pairs | Δ mean | 95% t-interval | 95% bootstrap | t | p | p (Holm) | unmatched |", md);
         // silu - relu = {-1, -1.5, -1}: mean -1.1667; tanh has 2 pairs.
         Assert.Contains("| silu | 3 | -1.167 |", md);
         Assert.Contains("| tanh | 2 | 4.500 |", md);
+        // Findings: silu - relu = {-1, -1.5, -1}, t = -7 with 2 degrees of freedom: p = 2 F(-7) = 0.019804, and Holm's
+        // correction over the two comparisons doubles the smaller p-value: 0.0396. tanh has only 2 pairs: not called.
+        Assert.Contains("## Findings", md);
+        Assert.Contains("- silu vs relu: lower (better) test negative ELBO (nats) by 1.167 nats (Δ = -1.167; 95% CI [-1.884, -0.4496], Holm-corrected p = 0.0396 over 2 comparison(s), n = 3 pairs).", md);
+        Assert.Contains("- tanh vs relu: Δ = +4.500 nats over 2 seed pair(s) — too few seeds to tell", md);
         Assert.Contains("## Ranking", md);
         Assert.Contains("| 1 | silu | test_loss |", md);
         Assert.Contains("## Divergences", md);
@@ -72,16 +76,31 @@ public class ReportTests : IDisposable
         Assert.DoesNotContain("![", md);
 
         string html = File.ReadAllText(Path.Combine(dir, Report.HtmlFile));
-        string plotly = PlotlyJs.Load();
-        Assert.Equal(1, Count(html, plotly));
-        Assert.Equal(4, Count(html, "Plotly.newPlot(")); // training curves, summary bars, rate–distortion, activation curves
+        Assert.Equal(1, Count(html, ChartHtml.PlotlyJs));
+        // Loss curves, summary bars, rate–distortion, activation curves.
+        Assert.Equal(4, Count(html, "window.Plotly.newPlot(\"figure-"));
+        AssertOffline(html);
         Assert.Contains("<title>Activations on MNIST</title>", html);
         Assert.Contains("<table class=\"workbench-results\"", html);
         Assert.Contains("92.000 &#177; 4.968", html); // ± as the entity WebUtility.HtmlEncode writes
         Assert.Contains("<li>tanh, seed 3", html);
-        Assert.DoesNotContain("workbench-report-block-", html);
         // Atomic writes leave no temporary files behind.
         Assert.Empty(Directory.GetFiles(dir, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    /// <summary>
+    /// Nothing in the page reaches the network: no script has a source, no link points outside the page, and outside the inlined
+    /// plotly.js (whose defaults name map-tile servers that our charts never use) no text names a CDN or an https address.
+    /// </summary>
+    internal static void AssertOffline(string html)
+    {
+        Assert.DoesNotMatch(new Regex("<script[^>]*\\ssrc\\s*=", RegexOptions.IgnoreCase), html);
+        // A link may only carry its content inline (Plotly.NET's pages have a data: favicon).
+        Assert.DoesNotMatch(new Regex("<link[^>]*href\\s*=\\s*\"(?!data:)", RegexOptions.IgnoreCase), html);
+        string rest = html.Replace(ChartHtml.PlotlyJs, "", StringComparison.Ordinal);
+        Assert.True(rest.Length < html.Length, "plotly.js is not inlined");
+        Assert.DoesNotContain("cdn", rest, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("https://", rest, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -117,7 +136,7 @@ public class ReportTests : IDisposable
         }
         Assert.Null(result.PngSkipped);
         Assert.Empty(result.Notes);
-        var stems = new[] { "training_curves", "summary_bars", "rate_distortion", "activation_curves", "adaptive_weights" };
+        var stems = new[] { "loss_curves", "summary_bars", "rate_distortion", "activation_curves", "adaptive_weights" };
         foreach (var stem in stems)
         {
             string path = Path.Combine(dir, Report.FiguresFolder, stem + ".png");
@@ -139,11 +158,33 @@ public class ReportTests : IDisposable
         ]).ToList();
         var result = Report.Write(records, dir, new ReportOptions { Png = false });
         string html = File.ReadAllText(Path.Combine(dir, Report.HtmlFile));
-        Assert.Equal(6, Count(html, "Plotly.newPlot("));
+        Assert.Equal(6, Count(html, "window.Plotly.newPlot(\"figure-"));
         Assert.Contains("Learned adaptive-mixture weights", html);
         Assert.Contains("Learned activation parameters", html);
         // maxout has no scalar curve: it is left out of the activation-curve figure, and the notes say so.
         Assert.Contains(result.Notes, n => n.Contains("maxout", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_evaluated_nll_gets_its_own_chart_and_becomes_the_compared_metric()
+    {
+        var records = new List<RunRecord>
+        {
+            SyntheticRuns.Run("relu", 1, 90, nll: 86), SyntheticRuns.Run("relu", 2, 92, nll: 88), SyntheticRuns.Run("relu", 3, 91, nll: 87),
+            SyntheticRuns.Run("silu", 1, 89, nll: 85), SyntheticRuns.Run("silu", 2, 91, nll: 87.5), SyntheticRuns.Run("silu", 3, 90, nll: 86.4),
+        };
+        var result = Report.Write(records, dir, new ReportOptions { Png = false });
+        string html = File.ReadAllText(Path.Combine(dir, Report.HtmlFile));
+        // Bars of the ELBO, and the NLL as seeds with their mean and interval: five charts in all.
+        Assert.Equal(5, Count(html, "window.Plotly.newPlot(\"figure-"));
+        Assert.Contains("Test negative ELBO by activation", html);
+        Assert.Contains("Test NLL by activation", html);
+        // silu - relu NLL = {-1, -0.5, -0.6}: mean -0.7, s = 0.2646, interval -0.7 ± 4.302653 · 0.1528 = [-1.357, -0.04276].
+        var silu = Assert.Single(result.Comparisons);
+        Assert.Equal(Workbench.Experiments.Statistics.Metric.TestNll, silu.Metric);
+        Assert.Equal(-0.7, silu.Test!.MeanDifference, 1e-12);
+        string md = File.ReadAllText(Path.Combine(dir, Report.MarkdownFile));
+        Assert.Contains("- silu vs relu: lower (better) test NLL, importance sampled (nats) by 0.7 nats (Δ = -0.7; 95% CI [-1.357, -0.04276]", md);
     }
 
     [Fact]
