@@ -83,7 +83,10 @@ echo "TorchSharp: all ..." >&2
 (cd "$here" && dotnet "$new_bench" all "${all[@]}" --legacy "$work/legacy.txt") | tee "$work/torchsharp.txt"
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-commit() { git -C "$1" rev-parse --short HEAD; [ -z "$(git -C "$1" status --porcelain --untracked-files=no)" ] || printf ' (with uncommitted changes)'; }
+commit() {
+    printf '%s' "$(git -C "$1" rev-parse --short HEAD)"
+    [ -z "$(git -C "$1" status --porcelain --untracked-files=no)" ] || printf ' (with uncommitted changes)'
+}
 {
     if [ $quick = 1 ]; then
         echo "# Old engine vs TorchSharp: QUICK check run (short workloads, one round; not a record)"
@@ -105,7 +108,7 @@ commit() { git -C "$1" rev-parse --short HEAD; [ -z "$(git -C "$1" status --porc
     echo "## TorchSharp half: \`all ${all[*]}\`"
     echo
     echo '```'
-    grep -v '^|' "$work/torchsharp.txt"
+    grep -v -e '^|' -e '^Old engine (Workbench.Autograd) and TorchSharp' "$work/torchsharp.txt" | sed -e '/./,$!d' | cat -s
     echo '```'
     echo
     echo "## Old engine half: train (relu, swish, mish, iwae-paper), eval, conv"
