@@ -45,7 +45,7 @@ public static class OurSide
 
 /// <summary>
 /// `train --profile` / `conv --profile`: where a step's time goes, our step beside the raw one. The Trainer's step is
-/// one block in Trainer.Run, so it cannot be split from outside; <see cref="OurStep"/> repeats its body line for line
+/// one block in Trainer.Run, so it cannot be split from outside; <see cref="OurStepper"/> repeats its body line for line
 /// (zero_grad, Elbo.Compute, mean, backward, loss.item + AllFinite, Adam step, scope disposal), and the real Trainer's
 /// whole step time is measured beside it so that the copy can be checked against the original.
 /// </summary>
