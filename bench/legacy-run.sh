@@ -99,6 +99,7 @@ commit() {
     echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB"
     echo "- old engine (Workbench.Autograd): commit $(commit "$legacy"); TorchSharp library: commit $(commit "$here")"
     echo "- load average (1, 5, 15 min): before $load_before; between the halves $load_between; after $load_after"
+    echo "- OMP_WAIT_POLICY: ${OMP_WAIT_POLICY:-unset} (libgomp's, for libtorch and the PyTorch peer; the old engine has its own threads)"
     echo
     echo "Each half alternates with its own run of the PyTorch peer; times are medians over the rounds. Ratios below 1 mean"
     echo "the first named is faster. (a) is our Trainer (the library call users make for eval), (b) the raw TorchSharp loop."

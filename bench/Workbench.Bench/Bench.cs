@@ -91,6 +91,12 @@ public static class Bench
         return Process.GetCurrentProcess().PeakWorkingSet64;
     }
 
+    /// <summary>
+    /// libgomp's wait policy (libtorch's and the peer's OpenMP threads), read from the environment at load: unset means
+    /// spin, then sleep. On a shared two-core machine it decides whether a busy neighbour slows a step down a few times.
+    /// </summary>
+    public static string OmpWaitPolicy => Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is { Length: > 0 } policy ? policy : "unset";
+
     /// <summary>Sets libtorch's intra-op threads for our two sides (the peer gets the same number).</summary>
     public static void UseThreads(int threads) => torch.set_num_threads(threads);
 

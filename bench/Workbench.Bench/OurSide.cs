@@ -99,7 +99,7 @@ public static class Profiler
         const int warmup = 30;
         var data = train.Subset(Math.Min(train.Count / Bench.Batch, warmup + steps) * Bench.Batch);
         Console.WriteLine($"profile: {config.Architecture} {string.Join("-", [config.InputDim, .. config.ResolvedHidden, config.LatentDim])} {config.Activation}, " +
-            $"batch {Bench.Batch}, {steps} steps after {warmup} untimed, torch threads {threads}");
+            $"batch {Bench.Batch}, {steps} steps after {warmup} untimed, torch threads {threads}, OMP_WAIT_POLICY {Bench.OmpWaitPolicy}");
 
         // The two steppers take turns, step by step, so that load from other processes falls on both alike.
         var (ours, raw) = (new Tally(OurParts.Length), new Tally(RawParts.Length));

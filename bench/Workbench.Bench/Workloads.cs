@@ -354,7 +354,8 @@ public sealed class AllWorkload : IWorkload
         rows.AddRange(new MatmulWorkload().Measure(["--threads", threads]));
         Console.WriteLine();
         Console.WriteLine($"(a) our Trainer / library call, (b) raw TorchSharp loop, (c) PyTorch {Peer.TorchVersion}; {Environment.ProcessorCount} cores, " +
-            $"torch threads {threads} on every side, the peer with OPENBLAS_NUM_THREADS=1. Ratios of times (memory): below 1 means the first is faster (smaller).");
+            $"torch threads {threads} on every side, OMP_WAIT_POLICY {Bench.OmpWaitPolicy}, the peer with OPENBLAS_NUM_THREADS=1. " +
+            "Ratios of times (memory): below 1 means the first is faster (smaller).");
         Bench.PrintTable(rows);
         if (legacy is not null) Legacy.PrintComparison(File.ReadAllLines(legacy), rows);
         return 0;
