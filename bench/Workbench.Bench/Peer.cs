@@ -18,6 +18,9 @@ public sealed class Peer
 
     public string Python { get; }
 
+    /// <summary>The peer's torch version, from the header line of its last run (empty before the first).</summary>
+    public static string TorchVersion { get; private set; } = "";
+
     private Peer(string python) => Python = python;
 
     /// <summary>
@@ -71,6 +74,7 @@ public sealed class Peer
                 throw new BenchmarkException($"The PyTorch peer {script} printed a line that is not JSON ({e.Message}): {line}");
             }
         }
+        if (lines.Count > 0 && lines[0].TryGetProperty("torch", out var version)) TorchVersion = version.GetString() ?? "";
         return lines;
     }
 

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""PyTorch peer of `workbench-bench train|eval|conv|memory`: the same VAE work in torch, timed the same way.
+"""PyTorch peer of `Workbench.Bench train|eval|conv|memory`: the same VAE work in torch, timed the same way.
 
 Modes:
   train  The pytorch/examples protocol: Adam (lr 1e-3) on the batch-mean negative ELBO (Bernoulli
-         BCE-with-logits summed over pixels + analytic KL), batch 128, shuffled every epoch, the training
-         images in memory as one float32 tensor; times --steps steps as a whole, then reports the test loss
-         (mean negative ELBO, one z per image) outside the timed part, and the peak resident memory.
+         BCE-with-logits summed over pixels + analytic KL), batch 128; one epoch is --steps full batches over the
+         first steps * 128 training images (468 steps: 59,904 images), shuffled by randperm, the images in memory
+         as one float32 tensor; times the steps as a whole, then reports the test loss (mean negative ELBO, one z
+         per image) outside the timed part, and the peak resident memory.
   eval   Importance-sampled -log p(x) with k samples (Burda et al. 2016) on the first --images test images,
-         under no_grad, with the weights Workbench exported (--weights DIR); batches of 50 rows, 100 samples
-         decoded at once, chunks merged with logaddexp, as Workbench's Iwae.NegativeLogLikelihood does.
+         under no_grad, with Workbench's weights (--weights, the model.safetensors its checkpoint writer made);
+         batches of 50 rows, --chunk samples decoded at once, chunks merged with logaddexp in float64.
   conv   Training steps of the conv VAE (two stride-2 4x4 convolutions 32/64, Linear 3136->256, heads 20,
          mirrored decoder with transposed convolutions) at batch 128: per-step wall times.
 
@@ -80,36 +81,40 @@ def activation(torch, name):
     return table[name]
 
 
-def make_mlp(torch, hidden, latent, act_name, dim=784):
-    """Linear layers in Workbench's registration order: encoder stack, mean, logvar, decoder stack, output."""
+def activation_module(torch, name):
     nn = torch.nn
-    act = activation(torch, act_name)
+    table = {"relu": nn.ReLU, "tanh": nn.Tanh, "swish": nn.SiLU, "silu": nn.SiLU, "mish": nn.Mish,
+             "sigmoid": nn.Sigmoid, "elu": nn.ELU, "gelu": nn.GELU, "softplus": nn.Softplus}
+    activation(torch, name)  # the same names, the same error
+    return table[name]()
+
+
+def make_mlp(torch, hidden, latent, act_name, dim=784):
+    """Modules named as Workbench's MlpVae registers them (encoder.0, mean, logvar, decoder.0, output), so that its
+    safetensors checkpoint loads with load_state_dict."""
+    nn = torch.nn
+
+    def stack(widths):
+        layers = []
+        for a, b in zip(widths[:-1], widths[1:]):
+            layers += [nn.Linear(a, b), activation_module(torch, act_name)]
+        return nn.Sequential(*layers)
 
     class MlpVae(nn.Module):
         def __init__(self):
             super().__init__()
-            widths = [dim] + hidden
-            self.enc = nn.ModuleList([nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:])])
+            self.encoder = stack([dim] + hidden)
             self.mean = nn.Linear(hidden[-1], latent)
             self.logvar = nn.Linear(hidden[-1], latent)
-            back = [latent] + hidden[::-1]
-            self.dec = nn.ModuleList([nn.Linear(a, b) for a, b in zip(back[:-1], back[1:])])
-            self.out = nn.Linear(hidden[0], dim)
-
-        def linears(self):
-            return list(self.enc) + [self.mean, self.logvar] + list(self.dec) + [self.out]
+            self.decoder = stack([latent] + hidden[::-1])
+            self.output = nn.Linear(hidden[0], dim)
 
         def encode(self, x):
-            h = x
-            for layer in self.enc:
-                h = act(layer(h))
+            h = self.encoder(x)
             return self.mean(h), self.logvar(h)
 
         def decode(self, z):
-            h = z
-            for layer in self.dec:
-                h = act(layer(h))
-            return self.out(h)
+            return self.output(self.decoder(z))
 
     return MlpVae()
 
@@ -182,28 +187,28 @@ def test_loss(torch, model, test, batch=1000):
         return total / test.shape[0]
 
 
-def load_weights(torch, model, folder):
-    """weights.json lists [name, shape] in Workbench's parameter order; weights.bin holds them as little-endian float32."""
-    with open(os.path.join(folder, "weights.json"), encoding="utf-8") as f:
-        entries = json.load(f)
-    raw = open(os.path.join(folder, "weights.bin"), "rb").read()
-    flat = torch.frombuffer(bytearray(raw), dtype=torch.float32)
-    params = []
-    for layer in model.linears():
-        params += [layer.weight, layer.bias]
-    if len(params) != len(entries):
-        raise ValueError(f"the export has {len(entries)} parameters, the peer model {len(params)}")
-    offset = 0
-    with torch.no_grad():
-        for p, (name, shape) in zip(params, entries):
-            if list(p.shape) != list(shape):
-                raise ValueError(f"parameter {name}: exported shape {shape}, peer shape {list(p.shape)}")
-            count = p.numel()
-            p.copy_(flat[offset:offset + count].view(*shape))
-            offset += count
+def read_safetensors(torch, path):
+    """A safetensors file -> {name: tensor}: an 8-byte little-endian header length, a JSON header of
+    {name: {dtype, shape, data_offsets}} (offsets into the data after the header), then the little-endian data.
+    Enough for Workbench's checkpoints (F32, F64) without the safetensors package, which Debian does not ship."""
+    dtypes = {"F32": torch.float32, "F64": torch.float64}
+    with open(path, "rb") as f:
+        raw = f.read()
+    size = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + size])
+    data = raw[8 + size:]
+    tensors = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        if entry["dtype"] not in dtypes:
+            raise ValueError(f"{path}: tensor {name} has dtype {entry['dtype']}; this reader knows {', '.join(dtypes)}")
+        begin, end = entry["data_offsets"]
+        tensors[name] = torch.frombuffer(bytearray(data[begin:end]), dtype=dtypes[entry["dtype"]]).view(entry["shape"])
+    return tensors
 
 
-def iwae_nll(torch, model, data, k, batch=50, chunk=100):
+def iwae_nll(torch, model, data, k, chunk, batch=50):
     log2pi = math.log(2 * math.pi)
     out = []
     with torch.no_grad():
@@ -239,7 +244,8 @@ def main():
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--k", type=int, default=1000)
     parser.add_argument("--images", type=int, default=2000)
-    parser.add_argument("--weights", help="folder with weights.json and weights.bin (eval)")
+    parser.add_argument("--weights", help="model.safetensors written by Workbench (eval)")
+    parser.add_argument("--chunk", type=int, default=100, help="importance samples decoded at once (eval)")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
@@ -252,7 +258,8 @@ def main():
     hidden = [int(h) for h in args.hidden.split(",")]
 
     if args.mode == "train":
-        train = read_idx_images(find_images(args.data, "train"))
+        # One epoch = --steps full batches: the first steps * batch images, as Workbench's sides use.
+        train = read_idx_images(find_images(args.data, "train"))[:args.steps * args.batch]
         test = read_idx_images(find_images(args.data, "test"))
         # Untimed steps on a throwaway model first (the counterpart of Workbench's JIT warm-up run): torch's first
         # steps pay for thread-pool start-up and allocator growth.
@@ -266,10 +273,11 @@ def main():
     elif args.mode == "eval":
         test = read_idx_images(find_images(args.data, "test"))[:args.images]
         model = make_mlp(torch, hidden, args.latent, args.activation)
-        load_weights(torch, model, args.weights)
-        iwae_nll(torch, model, test[:50], min(args.k, 100))   # warm-up
+        model.load_state_dict(read_safetensors(torch, args.weights))  # strict: every name and shape must match
+        model.eval()
+        iwae_nll(torch, model, test[:50], min(args.k, 100), args.chunk)   # warm-up
         start = time.perf_counter()
-        nll = iwae_nll(torch, model, test, args.k)
+        nll = iwae_nll(torch, model, test, args.k, args.chunk)
         seconds = time.perf_counter() - start
         print(json.dumps({"seconds": seconds, "nll": nll.mean().item(), "peak_rss": peak_rss_bytes()}), flush=True)
     else:

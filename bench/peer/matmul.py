@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch peer of `workbench-bench gemm`: times the same float32 GEMMs through torch's public API.
+"""PyTorch peer of `Workbench.Bench matmul`: times float32 matrix products of the VAE's layers through torch's public API.
 
 Each product is given as KIND:BATCH:IN:OUT for a Linear layer IN -> OUT at batch BATCH:
   forward      y = x W^T     F.linear(x, W)          m = BATCH, n = OUT, k = IN   (B transposed)
