@@ -44,15 +44,14 @@ public static class OurSide
 }
 
 /// <summary>
-/// `train --profile` / `conv --profile`: where a step's time goes, our step beside the raw one. The Trainer's step is
-/// one block in Trainer.Run, so it cannot be split from outside; <see cref="OurStepper"/> repeats its body line for line
-/// (zero_grad, Elbo.Compute, mean, backward, loss.item + AllFinite, Adam step, scope disposal), and the real Trainer's
-/// whole step time is measured beside it so that the copy can be checked against the original.
+/// `train --profile` / `conv --profile`: where a step's time goes, our step beside the raw one. <see cref="OurStepper"/>
+/// calls the parts of the Trainer's own <see cref="TrainingStep"/> (zero_grad, forward, backward, the loss read and Adam),
+/// and the real Trainer's whole step time is measured beside it.
 /// </summary>
 public static class Profiler
 {
-    private static readonly string[] OurParts = ["batch copy", "zero_grad", "forward (Elbo.Compute, mean)", "backward", "item + finite guard", "optimizer step", "scope dispose"];
-    private static readonly string[] RawParts = ["batch index_select", "zero_grad", "forward", "backward", "-", "optimizer step", "scope dispose"];
+    private static readonly string[] OurParts = ["batch copy", "zero_grad", "forward (Elbo.Compute, mean)", "backward", "loss read + optimizer step", "scope dispose"];
+    private static readonly string[] RawParts = ["batch index_select", "zero_grad", "forward", "backward", "optimizer step", "scope dispose"];
 
     /// <summary>Time of each part in each timed step, and the managed allocations, collections and tensors of those steps.</summary>
     private sealed class Tally(int parts)
@@ -145,23 +144,20 @@ public static class Profiler
         Console.WriteLine("Tensors made per step: those registered in the step's dispose scope (every op result and view the step's code creates).");
     }
 
-    /// <summary>The body of Trainer.Run's step loop, timed part by part (no KL warm-up, free bits or clipping: the options' defaults).</summary>
+    /// <summary>The Trainer's own <see cref="TrainingStep"/>, timed part by part (the options' defaults: no KL warm-up, free bits or clipping).</summary>
     private sealed class OurStepper : IDisposable
     {
         private readonly VaeModel _model;
         private readonly Batches _batches;
-        private readonly torch.Generator _noise;
-        private readonly Parameter[] _parameters;
-        private readonly optim.Optimizer _optimizer;
+        private readonly TrainingStep _step;
         private Batches.Enumerator _epoch;
 
         public OurStepper(VaeConfig config, ImageDataset data)
         {
-            _model = VaeModel.Create(config, new torch.Generator(1));
-            _batches = new Batches(data, Bench.Batch, shuffle: true, new torch.Generator(Seeds.Derive(1, Seeds.Batches)));
-            _noise = new torch.Generator(Seeds.Derive(1, Seeds.Noise));
-            _parameters = _model.parameters().ToArray();
-            _optimizer = torch.optim.Adam(_parameters, Bench.LearningRate);
+            var options = new TrainingOptions(BatchSize: Bench.Batch, LearningRate: Bench.LearningRate, Seed: 1);
+            _model = VaeModel.Create(config, new torch.Generator(options.Seed));
+            _batches = new Batches(data, Bench.Batch, shuffle: true, new torch.Generator(Seeds.Derive(options.Seed, Seeds.Batches)));
+            _step = new TrainingStep(_model, options, new torch.Generator(Seeds.Derive(options.Seed, Seeds.Noise)));
             _model.train();
             _epoch = _batches.GetEnumerator();
         }
@@ -176,16 +172,13 @@ public static class Profiler
             }
             tally.Mark(timed);
             var scope = torch.NewDisposeScope();
-            _optimizer.zero_grad();
+            _step.ZeroGrad();
             tally.Mark(timed);
-            var loss = Elbo.Compute(_epoch.Current.Images, _model.Encode, _model.Decode, _noise).Loss.mean();
+            var loss = _step.Forward(_epoch.Current.Images, beta: 1.0);
             tally.Mark(timed);
             loss.backward();
             tally.Mark(timed);
-            double value = loss.item<float>();
-            bool finite = double.IsFinite(value) && AllFinite(_parameters);
-            tally.Mark(timed);
-            if (finite) _optimizer.step();
+            _step.Update(loss);
             tally.Mark(timed);
             if (timed) tally.Tensors += scope.DisposablesCount;
             scope.Dispose();
@@ -194,23 +187,9 @@ public static class Profiler
 
         public void Dispose()
         {
-            _optimizer.Dispose();
+            _step.Dispose();
             _model.Dispose();
         }
-    }
-
-    /// <summary>Trainer.AllFinite (private there): one sum per gradient, added up, one read.</summary>
-    private static bool AllFinite(IReadOnlyList<Parameter> parameters)
-    {
-        Tensor? total = null;
-        foreach (var p in parameters)
-        {
-            var grad = p.grad;
-            if (grad is null) continue;
-            var sum = grad.sum();
-            total = total is null ? sum : total + sum;
-        }
-        return total is null || float.IsFinite(total.item<float>());
     }
 
     /// <summary>The step of <see cref="RawLoop.Train"/>, timed part by part.</summary>

@@ -71,9 +71,8 @@ public static class Elbo
         Checks.NonNegativeFinite(beta, nameof(beta), where);
         Checks.NonNegativeFinite(freeBits, nameof(freeBits), where);
 
-        var logPx = LogLikelihood.Of(x, px);              // [B] or [S, B]
-        while (logPx.dim() > 1) logPx = logPx.mean([0]);     // Monte Carlo average over samples -> [B]
-        var reconstruction = -logPx;
+        var reconstruction = LogLikelihood.Negative(x, px);          // [B] or [S, B]
+        while (reconstruction.dim() > 1) reconstruction = reconstruction.mean([0]);   // Monte Carlo average over samples -> [B]
 
         var klPerDim = Gaussian.KlPerDimension(q);        // [B, L]
         var kl = klPerDim.sum(-1);                        // [B]

@@ -14,9 +14,16 @@ public static class LogLikelihood
     /// Bernoulli (logits l): x l - softplus(l), the negative of binary cross-entropy with logits, stable for any l and
     /// correct for grey-level targets in [0, 1]. Gaussian: -0.5 (log 2 pi + logVar + (x - mean)^2 exp(-logVar)).
     /// </summary>
-    public static Tensor Of(Tensor x, DecoderOutput px)
+    public static Tensor Of(Tensor x, DecoderOutput px) => -Negative(x, px, "LogLikelihood.Of");
+
+    /// <summary>
+    /// -log p(x | z), the reconstruction term of the negative ELBO, with the shapes of <see cref="Of"/>: computed as it
+    /// is, so the ELBO makes no per-pixel tensor only to flip its sign.
+    /// </summary>
+    public static Tensor Negative(Tensor x, DecoderOutput px) => Negative(x, px, "LogLikelihood.Negative");
+
+    private static Tensor Negative(Tensor x, DecoderOutput px, string where)
     {
-        const string where = "LogLikelihood.Of";
         Checks.Data(x, where);
         ArgumentNullException.ThrowIfNull(px);
         ArgumentNullException.ThrowIfNull(px.Location, $"{nameof(px)}.{nameof(px.Location)}");
@@ -30,7 +37,7 @@ public static class LogLikelihood
                 $"{where}: the decoder output has shape {Checks.Format(loc.shape)} but the data has shape {Checks.Format(x.shape)}; " +
                 "the decoder must return one value per pixel for every example, [B, ...] or [S, B, ...] with sample dims first.");
 
-        Tensor perPixel;   // [lead..., B, ...]
+        Tensor perPixel;   // -log p per pixel, [lead..., B, ...]
         switch (px.Likelihood)
         {
             case Likelihood.Bernoulli:
@@ -40,7 +47,7 @@ public static class LogLikelihood
                         "Bernoulli has no variance, so set LogVar to null or choose a Gaussian likelihood.");
                 // log p = x log sigmoid(l) + (1 - x) log sigmoid(-l) = x l - softplus(l) = -BCE_with_logits(l, x), per
                 // pixel (libtorch's stable fused kernel), x broadcast over any sample dims.
-                perPixel = -nn.functional.binary_cross_entropy_with_logits(loc, lead == 0 ? x : x.expand(loc.shape), reduction: nn.Reduction.None);
+                perPixel = nn.functional.binary_cross_entropy_with_logits(loc, lead == 0 ? x : x.expand(loc.shape), reduction: nn.Reduction.None);
                 break;
             case Likelihood.Gaussian:
             case Likelihood.GaussianLearnedVariance:
@@ -48,7 +55,7 @@ public static class LogLikelihood
                     $"{where}: a {px.Likelihood} decoder output has no log-variance; the model must pass its " +
                     (px.Likelihood == Likelihood.Gaussian ? "fixed log-variance as a tensor (shape [] broadcasts to every pixel)." : "log-variance head's output."));
                 Checks.SameDType(x, logVar, "the data", "the decoder's log-variance", where);
-                perPixel = ((x - loc).square() * (-logVar).exp() + logVar + Gaussian.Log2Pi) * -0.5;
+                perPixel = ((x - loc).square() * (-logVar).exp() + logVar + Gaussian.Log2Pi) * 0.5;
                 if (!Checks.SameShape(perPixel.shape, loc.shape))
                     throw new ArgumentException(
                         $"{where}: the decoder's log-variance of shape {Checks.Format(logVar.shape)} does not broadcast to its mean's shape {Checks.Format(loc.shape)}; " +

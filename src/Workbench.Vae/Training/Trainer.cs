@@ -102,8 +102,8 @@ public sealed class Trainer
         var noiseGenerator = new torch.Generator(Seeds.Derive(options.Seed, Seeds.Noise), device);
         // Built before a checkpoint's generator state is restored: a static sample is drawn here, from the seed alone.
         var batches = new Batches(data.Train, options.BatchSize, shuffle: true, batchGenerator, options.Binarization);
-        var parameters = model.parameters().ToArray();
-        using var optimizer = torch.optim.Adam(parameters, options.LearningRate, eps: options.AdamEpsilon);
+        using var training = new TrainingStep(model, options, noiseGenerator);
+        var optimizer = training.Optimizer;
         var epochs = new List<EpochMetrics>();
         long step = 0;
         if (resume)
@@ -129,33 +129,13 @@ public sealed class Trainer
             {
                 if (cancellation.IsCancellationRequested)
                     return Finish(model, epochs, Outcome.Cancelled, $"Cancelled during epoch {epoch}; the checkpoint of epoch {epochs.Count} is kept.", epoch, batch.Number + 1, output);
-                double beta = warmup.BetaAt(step);
-                double value;
-                bool gradientsFinite;
-                using (torch.NewDisposeScope())
-                {
-                    optimizer.zero_grad();
-                    var x = device.type == DeviceType.CPU ? batch.Images : batch.Images.to(device);   // [B, D]
-                    var terms = Elbo.Compute(x, model.Encode, model.Decode, noiseGenerator, options.Samples, beta, options.FreeBits);
-                    var loss = terms.Loss.mean();
-                    loss.backward();
-                    value = loss.item<float>();
-                    step++;
-                    gradientsFinite = double.IsFinite(value) && AllFinite(parameters);
-                    if (gradientsFinite)
-                    {
-                        if (options.ClipGradNorm is double clip) torch.nn.utils.clip_grad_norm_(parameters, clip);
-                        optimizer.step();
-                    }
-                }
-                if (!gradientsFinite)
-                {
-                    string what = double.IsFinite(value) ? "a gradient became NaN or infinite" : $"the loss became {value}";
+                double value = training.Run(batch.Images, warmup.BetaAt(step));
+                step++;
+                if (!double.IsFinite(value))
                     return Finish(model, epochs, Outcome.Diverged,
-                        $"Training diverged in epoch {epoch}, step {batch.Number + 1}: {what} (activation '{config.Activation}', " +
-                        $"learning rate {options.LearningRate}). The metrics and checkpoint of the last good epoch ({epochs.Count}) are kept. " +
+                        $"Training diverged in epoch {epoch}, step {batch.Number + 1}: the loss became {value} (activation '{config.Activation}', " +
+                        $"learning rate {LearningRateSchedule.At(options, epoch)}). The metrics and checkpoint of the last good epoch ({epochs.Count}) are kept. " +
                         "Try a lower learning rate, gradient clipping (--clip), or KL warm-up.", epoch, batch.Number + 1, output);
-                }
                 lossSum += value * batch.Size;
                 examples += batch.Size;
                 StepCompleted?.Invoke(new StepProgress(epoch, batch.Number + 1, batches.Count, value));
@@ -176,24 +156,6 @@ public sealed class Trainer
             EpochCompleted?.Invoke(metrics);
         }
         return Finish(model, epochs, Outcome.Completed, null, null, null, output);
-    }
-
-    /// <summary>
-    /// True when every gradient is finite. The sum of all gradient elements is NaN or infinite as soon as one element
-    /// is (NaN and inf propagate through sums), so one reduction per parameter and one read suffice; a sum of finite
-    /// values overflowing float32 (gradients near 1e38) also counts as divergence, which it is.
-    /// </summary>
-    private static bool AllFinite(IReadOnlyList<Parameter> parameters)
-    {
-        Tensor? total = null;
-        foreach (var p in parameters)
-        {
-            var grad = p.grad;
-            if (grad is null) continue;
-            var sum = grad.sum();   // []
-            total = total is null ? sum : total + sum;
-        }
-        return total is null || float.IsFinite(total.item<float>());
     }
 
     private static TrainingResult Finish(Vae model, List<EpochMetrics> epochs, Outcome outcome, string? message, int? epoch, int? step, RunDirectory? output)
