@@ -1,0 +1,31 @@
+using Microsoft.DotNet.Interactive;
+using Workbench.Notebooks;
+using Workbench.Vae.Torch;
+using InteractiveKernel = Microsoft.DotNet.Interactive.Kernel;
+
+namespace Workbench.Interactive;
+
+/// <summary>
+/// Workbench in .NET Interactive: loads libtorch from the build output this assembly was referenced from, and shows
+/// tensors, images, LaTeX, figures and tables through Workbench's own formatter. A notebook loads it with
+/// <c>#load "&lt;build output&gt;/workbench.csx"</c> (docs/notebooks.md), before its first tensor.
+/// </summary>
+public sealed class WorkbenchKernelExtension : IKernelExtension
+{
+    private static readonly FormatContext Context = new();
+
+    /// <summary>Loads TorchSharp's native libraries and registers the formatters; safe to call again.</summary>
+    public Task OnLoadAsync(InteractiveKernel kernel)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        TorchNativeProbing.Install();
+        TorchRuntime.EnsureLoaded();
+        InteractiveFormatters.Register(Context);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Loads the extension into the running .NET Interactive kernel (what workbench.csx calls).</summary>
+    public static Task LoadAsync() =>
+        new WorkbenchKernelExtension().OnLoadAsync(InteractiveKernel.Root
+            ?? throw new InvalidOperationException("WorkbenchKernelExtension.LoadAsync runs inside a .NET Interactive kernel; none is running in this process."));
+}
