@@ -1,4 +1,5 @@
 using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Commands;
 using Workbench.Notebooks;
 using Workbench.Vae.Torch;
 using InteractiveKernel = Microsoft.DotNet.Interactive.Kernel;
@@ -6,21 +7,25 @@ using InteractiveKernel = Microsoft.DotNet.Interactive.Kernel;
 namespace Workbench.Interactive;
 
 /// <summary>
-/// Workbench in .NET Interactive: loads libtorch from the build output this assembly was referenced from, and shows
-/// tensors, images, LaTeX, figures and tables through Workbench's own formatter. A notebook loads it with
+/// Workbench in .NET Interactive: loads libtorch from the build output this assembly was referenced from, shows
+/// tensors, images, LaTeX, figures and tables through Workbench's own formatter, and gives the C# kernel the imports
+/// our own kernel's cells start with. A notebook loads it with
 /// <c>#load "&lt;build output&gt;/workbench.csx"</c> (docs/notebooks.md), before its first tensor.
 /// </summary>
 public sealed class WorkbenchKernelExtension : IKernelExtension
 {
     private static readonly FormatContext Context = new();
 
-    /// <summary>Loads TorchSharp's native libraries and registers the formatters; safe to call again.</summary>
+    /// <summary>Loads TorchSharp's native libraries, registers the formatters and adds the imports; safe to call again.</summary>
     public Task OnLoadAsync(InteractiveKernel kernel)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         TorchNativeProbing.Install();
         TorchRuntime.EnsureLoaded();
         InteractiveFormatters.Register(Context);
+        // Run before the C# kernel's next cell: this one (the #load) is still running.
+        if ((kernel.FindKernelByName("csharp") ?? kernel) is { Name: "csharp" } csharp)
+            csharp.DeferCommand(new SubmitCode(NotebookImports.UsingDirectives()));
         return Task.CompletedTask;
     }
 
