@@ -8,8 +8,9 @@ using Workbench.Vae;
 namespace Workbench.Interactive;
 
 /// <summary>
-/// The imports every cell of our own kernel starts with (<see cref="CellExecutorOptions.DefaultImports"/>), as C#
-/// using directives for .NET Interactive, so that a cell reads the same in both hosts.
+/// What every cell of our own kernel starts with, as C# for .NET Interactive, so that a cell reads the same in both
+/// hosts: the imports (<see cref="CellExecutorOptions.DefaultImports"/>) and the globals of <see cref="ScriptGlobals"/>
+/// other than display, which .NET Interactive has itself.
 /// </summary>
 internal static class NotebookImports
 {
@@ -31,6 +32,36 @@ internal static class NotebookImports
             else if (classes.Contains(name)) code.Append("using static ").Append(name).Append(";\n");
         }
         return code.ToString();
+    }
+
+    /// <summary>
+    /// The globals <c>CancellationToken</c> (that of the running .NET Interactive command) and <c>NotebookDirectory</c>
+    /// (<paramref name="notebookDirectory"/>), as top-level properties.
+    /// </summary>
+    public static string Globals(string notebookDirectory) =>
+        "System.Threading.CancellationToken CancellationToken => " +
+        "Microsoft.DotNet.Interactive.KernelInvocationContext.Current?.CancellationToken ?? System.Threading.CancellationToken.None;\n" +
+        $"string NotebookDirectory => {StringLiteral(notebookDirectory)};\n";
+
+    /// <summary>A C# string literal of <paramref name="text"/>.</summary>
+    internal static string StringLiteral(string text)
+    {
+        var literal = new StringBuilder("\"");
+        foreach (char c in text)
+        {
+            switch (c)
+            {
+                case '"': literal.Append("\\\""); break;
+                case '\\': literal.Append("\\\\"); break;
+                case '\n': literal.Append("\\n"); break;
+                case '\r': literal.Append("\\r"); break;
+                default:
+                    if (char.IsControl(c)) literal.Append($"\\u{(int)c:x4}");
+                    else literal.Append(c);
+                    break;
+            }
+        }
+        return literal.Append('"').ToString();
     }
 
     private static IEnumerable<Type> ExportedTypes(Assembly assembly)

@@ -9,23 +9,24 @@ namespace Workbench.Interactive;
 /// <summary>
 /// Workbench in .NET Interactive: loads libtorch from the build output this assembly was referenced from, shows
 /// tensors, images, LaTeX, figures and tables through Workbench's own formatter, and gives the C# kernel the imports
-/// our own kernel's cells start with. A notebook loads it with
+/// and globals (CancellationToken, NotebookDirectory) our own kernel's cells start with. A notebook loads it with
 /// <c>#load "&lt;build output&gt;/workbench.csx"</c> (docs/notebooks.md), before its first tensor.
 /// </summary>
 public sealed class WorkbenchKernelExtension : IKernelExtension
 {
     private static readonly FormatContext Context = new();
 
-    /// <summary>Loads TorchSharp's native libraries, registers the formatters and adds the imports; safe to call again.</summary>
+    /// <summary>Loads TorchSharp's native libraries, registers the formatters and adds the imports and globals; safe to call again.</summary>
     public Task OnLoadAsync(InteractiveKernel kernel)
     {
         ArgumentNullException.ThrowIfNull(kernel);
         TorchNativeProbing.Install();
         TorchRuntime.EnsureLoaded();
         InteractiveFormatters.Register(Context);
-        // Run before the C# kernel's next cell: this one (the #load) is still running.
+        // Run before the C# kernel's next cell: this one (the #load) is still running. Jupyter starts the kernel in the
+        // notebook's folder, which our kernel's NotebookDirectory names.
         if ((kernel.FindKernelByName("csharp") ?? kernel) is { Name: "csharp" } csharp)
-            csharp.DeferCommand(new SubmitCode(NotebookImports.UsingDirectives()));
+            csharp.DeferCommand(new SubmitCode(NotebookImports.UsingDirectives() + NotebookImports.Globals(Directory.GetCurrentDirectory())));
         return Task.CompletedTask;
     }
 

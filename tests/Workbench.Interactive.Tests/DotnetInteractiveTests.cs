@@ -66,6 +66,7 @@ public class DotnetInteractiveTests(DotnetInteractiveKernel kernel, ITestOutputH
                     $"cell {cell["id"]} failed: {o["ename"]}: {o["evalue"]}");
 
         Assert.Contains("✓ libtorch and the glue are loaded once each", Stream(Tagged(cells, "usings")));
+        Assert.Contains("✓ NotebookDirectory is this notebook's folder", Stream(Tagged(cells, "usings")));
         Assert.Contains("✓ the test loss fell", Stream(Tagged(cells, "epochs")));
         Assert.Contains("class=\"workbench-records\"", Data(Tagged(cells, "epochs"), "text/html"));
 

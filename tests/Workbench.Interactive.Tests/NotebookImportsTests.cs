@@ -17,4 +17,20 @@ public class NotebookImportsTests
         Assert.Contains("using Workbench.Notebooks;", lines);
         Assert.All(lines, l => Assert.Matches(@"^using (static )?[A-Za-z][A-Za-z0-9.]*;$", l));
     }
+
+    [Fact]
+    public void GlobalsNameTheNotebookFolderAndTheRunningCommandsToken()
+    {
+        string globals = NotebookImports.Globals("/data/my \"notes\"\\2026");
+        Assert.Contains("string NotebookDirectory => \"/data/my \\\"notes\\\"\\\\2026\";", globals);
+        Assert.Contains("System.Threading.CancellationToken CancellationToken => Microsoft.DotNet.Interactive.KernelInvocationContext.Current?.CancellationToken", globals);
+    }
+
+    [Theory]
+    [InlineData("plain", "\"plain\"")]
+    [InlineData("a\"b", "\"a\\\"b\"")]
+    [InlineData("C:\\runs", "\"C:\\\\runs\"")]
+    [InlineData("line\nnext\ttab", "\"line\\nnext\\u0009tab\"")]
+    public void StringLiteralsEscapeWhatCSharpNeeds(string text, string literal) =>
+        Assert.Equal(literal, NotebookImports.StringLiteral(text));
 }
