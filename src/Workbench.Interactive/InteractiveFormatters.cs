@@ -18,8 +18,9 @@ namespace Workbench.Interactive;
 /// <remarks>
 /// .NET Interactive picks the MIME types to send per type, not per value, so each type below names the ones our
 /// formatter gives it. When a value's bundle lacks the type asked for (a 3-D tensor has only text), the HTML is its
-/// PNG as an image or its text in a &lt;pre&gt; block, and the text is its first text representation. Plotly JSON (application/vnd.plotly.v1+json) is left out: .NET Interactive
-/// sends every representation as a string, and Jupyter wants JSON types as JSON objects.
+/// PNG as an image or its text in a &lt;pre&gt; block, and the text is its first text representation. Plotly JSON
+/// (application/vnd.plotly.v1+json) is left out: .NET Interactive sends every representation as a string, and Jupyter
+/// wants JSON types as JSON objects.
 /// </remarks>
 public static class InteractiveFormatters
 {
@@ -42,7 +43,7 @@ public static class InteractiveFormatters
 
     /// <summary>
     /// Registers the formatters with .NET Interactive, figures sharing <paramref name="context"/> (the first one
-    /// carries plotly.js). Registering again replaces the earlier ones.
+    /// carries plotly.js). Registering again is harmless: the later registration wins.
     /// </summary>
     public static void Register(FormatContext context)
     {
