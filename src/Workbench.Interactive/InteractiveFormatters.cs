@@ -1,13 +1,13 @@
 using System.Net;
 using TorchSharp;
+using Microsoft.Data.Analysis;
 using Workbench.Experiments.Charts;
-using Workbench.Experiments.Results;
 using Workbench.Experiments.Store;
-using Workbench.Notebooks;
+using Workbench.Display;
 using Workbench.Vae.Activations;
 using Workbench.Vae.Training;
 using InteractiveFormatter = Microsoft.DotNet.Interactive.Formatting.Formatter;
-using NotebookFormatter = Workbench.Notebooks.Formatter;
+using NotebookFormatter = Workbench.Display.Formatter;
 
 namespace Workbench.Interactive;
 
@@ -33,8 +33,8 @@ public static class InteractiveFormatters
         (typeof(ActivationSpec), [MimeBundle.Latex, MimeBundle.PlainText]),
         (typeof(Html), [MimeBundle.Html, MimeBundle.PlainText]),
         (typeof(MimeBundle), [MimeBundle.Html, MimeBundle.PlainText]),
-        (typeof(Figure), [MimeBundle.Html, MimeBundle.PlainText]),
-        (typeof(ResultsTable), [MimeBundle.Html, MimeBundle.PlainText]),
+        // Our table with a row limit, not .NET Interactive's walk through the frame's properties.
+        (typeof(DataFrame), [MimeBundle.Html, MimeBundle.PlainText]),
         (typeof(IEnumerable<EpochMetrics>), [MimeBundle.Html, MimeBundle.PlainText]),
         (typeof(IEnumerable<RunRecord>), [MimeBundle.Html, MimeBundle.PlainText]),
         // Our text, not .NET Interactive's HTML walk through the model's modules and parameters.

@@ -1,6 +1,6 @@
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
-using Workbench.Notebooks;
+using Workbench.Display;
 using Workbench.Vae.Torch;
 using InteractiveKernel = Microsoft.DotNet.Interactive.Kernel;
 

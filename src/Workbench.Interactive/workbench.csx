@@ -4,6 +4,6 @@
 #r "TorchSharp.dll"
 #r "Workbench.Vae.dll"
 #r "Workbench.Experiments.dll"
-#r "Workbench.Notebooks.dll"
+#r "Workbench.Display.dll"
 #r "Workbench.Interactive.dll"
 await Workbench.Interactive.WorkbenchKernelExtension.LoadAsync();

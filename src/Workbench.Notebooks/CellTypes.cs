@@ -112,26 +112,8 @@ public sealed record CellExecutorOptions
     /// <c>no_grad()</c> plain names. Names that neither a Workbench assembly nor TorchSharp defines are left out (a
     /// cell cannot compile with a using of a missing namespace).
     /// </summary>
-    public IReadOnlyList<string> Imports { get; init; } = DefaultImports;
+    public IReadOnlyList<string> Imports { get; init; } = CellImports.Default;
 
-    /// <summary>
-    /// The default imports: the common System namespaces, TorchSharp (<c>torch.*</c>, and <c>using static</c> of
-    /// <c>torch</c> and <c>torch.nn</c>), Plotly.NET.CSharp (<c>Chart.Line</c>, <c>Chart.Combine</c>, <c>WithXAxisStyle</c>;
-    /// Plotly.NET's own types by their full name, as its F# <c>Chart</c> would clash), Microsoft.Data.Analysis
-    /// (<c>DataFrame</c>) and the Workbench libraries.
-    /// </summary>
-    public static IReadOnlyList<string> DefaultImports { get; } =
-    [
-        "System", "System.Collections.Generic", "System.Globalization", "System.IO", "System.Linq", "System.Text",
-        "System.Threading", "System.Threading.Tasks",
-        "TorchSharp", "TorchSharp.torch", "TorchSharp.torch.nn",
-        "Plotly.NET.CSharp", "Microsoft.Data.Analysis",
-        "Workbench.Vae", "Workbench.Vae.Activations", "Workbench.Vae.Data", "Workbench.Vae.Evaluation", "Workbench.Vae.Models",
-        "Workbench.Vae.Objectives", "Workbench.Vae.Training", "Workbench.Vae.IO", "Workbench.Vae.Torch",
-        "Workbench.Experiments.Ablation", "Workbench.Experiments.Charts", "Workbench.Experiments.Plots", "Workbench.Experiments.Reports",
-        "Workbench.Experiments.Results", "Workbench.Experiments.Statistics", "Workbench.Experiments.Store",
-        "Workbench.Notebooks",
-    ];
 
     /// <summary>
     /// How long a cancelled cell gets to stop before it is abandoned: its thread may go on in the

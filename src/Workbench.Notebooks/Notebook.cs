@@ -78,7 +78,7 @@ public sealed class Notebook
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(json, documentOptions: JupyterJson.DocumentOptions);
+            root = JsonNode.Parse(json, documentOptions: NbformatText.DocumentOptions);
         }
         catch (JsonException e)
         {
@@ -239,7 +239,7 @@ public sealed class Cell
         };
         if (Id is not null) obj["id"] = Id;
         obj["metadata"] = Metadata.DeepClone();
-        obj["source"] = SourceAsLines ? (sourceLines?.DeepClone() ?? JupyterJson.SplitLines(source)) : JsonValue.Create(source);
+        obj["source"] = SourceAsLines ? (sourceLines?.DeepClone() ?? NbformatText.SplitLines(source)) : JsonValue.Create(source);
         if (Type == CellType.Code)
         {
             obj["execution_count"] = ExecutionCount is int n ? JsonValue.Create(n) : null;
@@ -312,7 +312,7 @@ public sealed class StreamOutput : CellOutput
     private protected override void WriteFields(JsonObject obj)
     {
         obj["name"] = Name;
-        obj["text"] = textAsRead?.DeepClone() ?? JupyterJson.SplitLines(text);
+        obj["text"] = textAsRead?.DeepClone() ?? NbformatText.SplitLines(text);
     }
 }
 

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Workbench.Experiments.Charts;
-using Workbench.Notebooks;
+using Workbench.Display;
 using Workbench.Tests.Shared;
 using Xunit.Abstractions;
 

@@ -1,6 +1,6 @@
 using TorchSharp;
 using Workbench.Experiments.Charts;
-using Workbench.Notebooks;
+using Workbench.Display;
 using Workbench.Vae.Activations;
 using Workbench.Vae.Training;
 
@@ -69,16 +69,16 @@ public class InteractiveFormattersTests
     }
 
     [Fact]
-    public void FirstFigureCarriesPlotlyJsAndLaterOnesUseIt()
+    public void DataFramesShowAsOurTable()
     {
-        var context = new FormatContext(() => "/* plotly.js */");
-        var figure = new Figure().Add(new Scatter { X = new[] { 1.0, 2.0 }, Y = new[] { 3.0, 4.0 } });
-        string first = InteractiveFormatters.Representation(figure, MimeBundle.Html, context);
-        string second = InteractiveFormatters.Representation(figure, MimeBundle.Html, context);
-        Assert.Contains("/* plotly.js */", first);
-        Assert.DoesNotContain("/* plotly.js */", second);
-        Assert.Contains("window.Plotly.newPlot", second);
-        Assert.Equal("Figure (1 trace)", InteractiveFormatters.Representation(figure, MimeBundle.PlainText, context));
+        var frame = new Microsoft.Data.Analysis.DataFrame(
+            new Microsoft.Data.Analysis.Int32DataFrameColumn("epoch", [1, 2]),
+            new Microsoft.Data.Analysis.DoubleDataFrameColumn("test_loss", [120.5, 110.25]));
+        var html = Show(frame, MimeBundle.Html);
+        Assert.Contains("<table", html);
+        Assert.Contains("test_loss", html);
+        Assert.Contains("110.25", html);
+        Assert.Contains("test_loss", Show(frame, MimeBundle.PlainText));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Workbench.Tests.Shared;
 using System.Collections.Concurrent;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -7,7 +8,7 @@ namespace Workbench.Notebooks.Tests;
 /// <summary>One executor shared by the tests of a class (the compiler's first start is slow); tests use their own variable names.</summary>
 public sealed class ExecutorFixture : IAsyncLifetime
 {
-    public CellExecutor Executor { get; } = new(new CellExecutorOptions { LoadPlotlyJs = () => FormatterTests.FakePlotly });
+    public CellExecutor Executor { get; } = new(new CellExecutorOptions { LoadPlotlyJs = () => TestTexts.FakePlotly });
 
     public Task InitializeAsync() => Executor.WarmUpAsync();
 
@@ -111,7 +112,7 @@ public class CellExecutorTests(ExecutorFixture fixture) : IClassFixture<Executor
     [Fact]
     public async Task ALiveChartThatBroughtPlotlyJsKeepsItWhenUpdated()
     {
-        await using var local = new CellExecutor(new CellExecutorOptions { LoadPlotlyJs = () => FormatterTests.FakePlotly });
+        await using var local = new CellExecutor(new CellExecutorOptions { LoadPlotlyJs = () => TestTexts.FakePlotly });
         var r = await local.ExecuteAsync(new CellRequest("""
             Plotly.NET.GenericChart Curve(int n) => Chart.Line<double, double, string>(Enumerable.Range(0, n).Select(i => (double)i), Enumerable.Range(0, n).Select(i => (double)i * i));
             var live = display(Curve(2));

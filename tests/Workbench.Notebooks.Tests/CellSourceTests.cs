@@ -1,3 +1,4 @@
+using Workbench.Tests.Shared;
 namespace Workbench.Notebooks.Tests;
 
 public class CellSourceTests
@@ -8,7 +9,7 @@ public class CellSourceTests
         const string code = "int n = 0;\nfor (int i = 0; i < 3; i++)\n    n++;\nwhile (n < 5) { n++; }\ndo n++; while (n < 7);\nforeach (var (a, b) in new[] { (1, 2) }) n += a;\nvar s = \"while (true) { }\";";
         var rewritten = CellSource.InsertLoopChecks(code);
         Assert.Equal(code.Split('\n').Length, rewritten.Split('\n').Length);
-        Assert.Equal(4, FormatterTests.Count(rewritten, "global::Workbench.Notebooks.ScriptRuntime.Check();"));
+        Assert.Equal(4, TestTexts.Count(rewritten, "global::Workbench.Notebooks.ScriptRuntime.Check();"));
         Assert.EndsWith("var s = \"while (true) { }\";", rewritten); // text in strings is not code
         Assert.Contains("    {global::Workbench.Notebooks.ScriptRuntime.Check();n++;}\n", rewritten);
         // Code without loops is returned as it is.

@@ -1,3 +1,4 @@
+using Workbench.Tests.Shared;
 using System.Text.Json.Nodes;
 
 namespace Workbench.Notebooks.Tests;
@@ -28,7 +29,7 @@ public class NotebookRunnerTests : IDisposable
     private static NotebookRunOptions Options(params (string, string)[] parameters) => new()
     {
         Parameters = parameters.Select(p => new KeyValuePair<string, string>(p.Item1, p.Item2)).ToList(),
-        LoadPlotlyJs = () => FormatterTests.FakePlotly,
+        LoadPlotlyJs = () => TestTexts.FakePlotly,
     };
 
     private static string StdOut(Cell cell) => string.Concat(cell.Outputs.OfType<StreamOutput>().Select(s => s.Text));

@@ -3,7 +3,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Workbench.Kernel;
 using KernelBundle = Workbench.Kernel.MimeBundle;
-using NotebookBundle = Workbench.Notebooks.MimeBundle;
+using NotebookBundle = Workbench.Display.MimeBundle;
 
 namespace Workbench.Notebooks.Kernel;
 

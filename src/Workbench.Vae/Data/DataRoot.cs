@@ -16,7 +16,11 @@ public static class DataRoot
     /// else <c>./data</c>. The folder need not exist yet.
     /// </summary>
     public static string Resolve() =>
-        Resolve(Environment.GetEnvironmentVariable(EnvironmentVariable), Environment.CurrentDirectory, AppContext.BaseDirectory);
+        Resolve(Environment.GetEnvironmentVariable(EnvironmentVariable), Environment.CurrentDirectory, AssemblyDirectory);
+
+    // Where this library was loaded from, not the host's base directory: in .NET Interactive that is the tool's own
+    // folder, while the library comes from a build output inside the checkout.
+    private static string? AssemblyDirectory => Path.GetDirectoryName(typeof(DataRoot).Assembly.Location) is { Length: > 0 } d ? d : AppContext.BaseDirectory;
 
     /// <summary>The rule of <see cref="Resolve()"/> with its inputs made explicit (for tests).</summary>
     internal static string Resolve(string? environmentValue, string currentDirectory, string? assemblyDirectory)

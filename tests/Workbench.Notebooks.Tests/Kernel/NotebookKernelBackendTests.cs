@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using Workbench.Kernel;
 using Workbench.Notebooks.Kernel;
 using KernelBundle = Workbench.Kernel.MimeBundle;
-using NotebookBundle = Workbench.Notebooks.MimeBundle;
+using NotebookBundle = Workbench.Display.MimeBundle;
 
 namespace Workbench.Notebooks.Tests.Kernel;
 

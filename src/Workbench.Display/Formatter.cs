@@ -12,7 +12,7 @@ using Workbench.Experiments.Charts;
 using Workbench.Experiments.Results;
 using Workbench.Vae.Activations;
 
-namespace Workbench.Notebooks;
+namespace Workbench.Display;
 
 /// <summary>
 /// Turns values into MIME bundles for notebook outputs. Registered formatters come first (the one for the

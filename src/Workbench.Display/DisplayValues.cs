@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using PngCodec = Workbench.Experiments.Charts.Png;
 
-namespace Workbench.Notebooks;
+namespace Workbench.Display;
 
 /// <summary>
 /// LaTeX to show as typeset maths (text/latex). Text without its own delimiters is shown as display

@@ -2,7 +2,7 @@ using System.Collections;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace Workbench.Notebooks;
+namespace Workbench.Display;
 
 /// <summary>
 /// One value in several representations, keyed by MIME type ("text/plain", "text/html", "image/png", ...),
@@ -48,7 +48,7 @@ public sealed class MimeBundle : IEnumerable<KeyValuePair<string, JsonNode>>
         if (IsJson(mimeType))
         {
             JsonNode? node;
-            try { node = JsonNode.Parse(text, documentOptions: JupyterJson.DocumentOptions); }
+            try { node = JsonNode.Parse(text, documentOptions: NbformatText.DocumentOptions); }
             catch (System.Text.Json.JsonException e)
             {
                 throw new ArgumentException($"MimeBundle.Set: the value for '{mimeType}' must be JSON: {e.Message}", nameof(text), e);
@@ -57,7 +57,7 @@ public sealed class MimeBundle : IEnumerable<KeyValuePair<string, JsonNode>>
         }
         else
         {
-            items[mimeType] = IsSplitIntoLines(mimeType) ? JupyterJson.SplitLines(text) : JsonValue.Create(text);
+            items[mimeType] = IsSplitIntoLines(mimeType) ? NbformatText.SplitLines(text) : JsonValue.Create(text);
         }
         return this;
     }

@@ -1,3 +1,4 @@
+using Workbench.Tests.Shared;
 using System.Text.Json.Nodes;
 using Microsoft.Data.Analysis;
 using Plotly.NET;
@@ -8,32 +9,22 @@ using Workbench.Experiments.Results;
 using Workbench.Vae.Activations;
 using PngCodec = Workbench.Experiments.Charts.Png;
 
-namespace Workbench.Notebooks.Tests;
+namespace Workbench.Display.Tests;
 
 public class FormatterTests
 {
-    /// <summary>A stand-in for plotly.js: the banner is what the tests count.</summary>
-    internal const string FakePlotly = "/** plotly.js v4.1.2 fake for tests */ window.Plotly = { newPlot: function () {} };";
-
-    internal static int Count(string text, string part)
-    {
-        int n = 0;
-        for (int i = text.IndexOf(part, StringComparison.Ordinal); i >= 0; i = text.IndexOf(part, i + part.Length, StringComparison.Ordinal)) n++;
-        return n;
-    }
-
     private static GenericChart LineFigure(string title) =>
         Plotly.NET.Chart.withTitle(title, null).Invoke(Plotly.NET.CSharp.Chart.Line<double, double, string>(new double[] { 1, 2, 3 }, new double[] { 3, 1, 2 }));
 
     [Fact]
     public void FiguresCarryPlotlyJsOnceAcrossANotebook()
     {
-        var context = new FormatContext(() => FakePlotly);
+        var context = new FormatContext(() => TestTexts.FakePlotly);
         var first = Formatter.Format(LineFigure("first </script>"), context);
         var second = Formatter.Format(LineFigure("second"), context);
         string html1 = first.GetText(MimeBundle.Html)!, html2 = second.GetText(MimeBundle.Html)!;
-        Assert.Equal(1, Count(html1, "plotly.js v4.1.2 fake") + Count(html2, "plotly.js v4.1.2 fake"));
-        Assert.Equal(1, Count(html1, "plotly.js v4.1.2 fake"));
+        Assert.Equal(1, TestTexts.Count(html1, "plotly.js v4.1.2 fake") + TestTexts.Count(html2, "plotly.js v4.1.2 fake"));
+        Assert.Equal(1, TestTexts.Count(html1, "plotly.js v4.1.2 fake"));
         Assert.True(context.PlotlyJsSent);
         // Both draw with window.Plotly into their own div; a title cannot close the script element.
         Assert.Contains("window.Plotly.newPlot(\"workbench-chart-", html1);
@@ -47,7 +38,7 @@ public class FormatterTests
         Assert.Equal("GenericChart (1 trace, \"second\")", second.GetText(MimeBundle.PlainText));
 
         context.ResetPlotlyJs();
-        Assert.Equal(1, Count(Formatter.Format(LineFigure("again"), context).GetText(MimeBundle.Html)!, "plotly.js v4.1.2 fake"));
+        Assert.Equal(1, TestTexts.Count(Formatter.Format(LineFigure("again"), context).GetText(MimeBundle.Html)!, "plotly.js v4.1.2 fake"));
     }
 
     [Fact]
@@ -57,9 +48,9 @@ public class FormatterTests
         var context = new FormatContext(); // the plotly.js bundled inside Plotly.NET
         var html1 = Formatter.Format(LineFigure("a"), context).GetText(MimeBundle.Html)!;
         var html2 = Formatter.Format(LineFigure("b"), context).GetText(MimeBundle.Html)!;
-        Assert.Equal(1, Count(html1, "plotly.js v" + ChartHtml.PlotlyJsVersion));
-        Assert.Equal(1, Count(html1, ChartHtml.PlotlyJs));
-        Assert.Equal(0, Count(html2, "plotly.js v"));
+        Assert.Equal(1, TestTexts.Count(html1, "plotly.js v" + ChartHtml.PlotlyJsVersion));
+        Assert.Equal(1, TestTexts.Count(html1, ChartHtml.PlotlyJs));
+        Assert.Equal(0, TestTexts.Count(html2, "plotly.js v"));
         Assert.True(html1.Length > 1_000_000, html1.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.True(html2.Length < 10_000);
     }
@@ -68,7 +59,7 @@ public class FormatterTests
     public void AMissingPlotlyJsIsExplainedAndTriedAgainLater()
     {
         int calls = 0;
-        var context = new FormatContext(() => ++calls == 1 ? throw new InvalidOperationException("plotly.js is not available") : FakePlotly);
+        var context = new FormatContext(() => ++calls == 1 ? throw new InvalidOperationException("plotly.js is not available") : TestTexts.FakePlotly);
         var html1 = Formatter.Format(LineFigure("a"), context).GetText(MimeBundle.Html)!;
         Assert.Contains("plotly.js is not available", html1);
         Assert.False(context.PlotlyJsSent);
@@ -84,7 +75,7 @@ public class FormatterTests
         var bundle = Formatter.Format(table);
         string html = bundle.GetText(MimeBundle.Html)!;
         string body = html[html.IndexOf("<tbody>", StringComparison.Ordinal)..html.IndexOf("</tbody>", StringComparison.Ordinal)];
-        Assert.Equal(Formatter.MaxTableRows, Count(body, "<tr>"));
+        Assert.Equal(Formatter.MaxTableRows, TestTexts.Count(body, "<tr>"));
         Assert.Contains($"{Formatter.MaxTableRows} of 150 rows shown", html);
         Assert.Contains("&lt;tanh&gt;", html);
         Assert.Contains(">90.100<", html);
@@ -131,8 +122,8 @@ public class FormatterTests
         Assert.Equal("tensor([1, 2, 3, 4, 5, 6], shape=[2, 3], dtype=float32)", bundle.GetText(MimeBundle.PlainText));
         var html = bundle.GetText(MimeBundle.Html)!;
         Assert.Contains("shape [2, 3], float32", html);
-        Assert.Equal(2, Count(html, "<tr>"));
-        Assert.Equal(6, Count(html, "<td>"));
+        Assert.Equal(2, TestTexts.Count(html, "<tr>"));
+        Assert.Equal(6, TestTexts.Count(html, "<td>"));
         Assert.Contains("<td>6</td>", html);
 
         using var doubles = torch.tensor(new double[] { 0.5, -1.25 });
@@ -143,14 +134,14 @@ public class FormatterTests
         // Long dimensions are cut in the middle: 100 columns show 20 and one gap.
         using var zeros = torch.zeros(1, 100);
         var wide = Formatter.Format(zeros).GetText(MimeBundle.Html)!;
-        Assert.Equal(21, Count(wide, "<td>"));
+        Assert.Equal(21, TestTexts.Count(wide, "<td>"));
         Assert.Contains("&#8230;", wide);
 
         // Both ways at once, with the values of the shown corners where they belong.
         using var grid = torch.arange(10_000, torch.int64).reshape(100, 100);
         var big = Formatter.Format(grid);
         var bigHtml = big.GetText(MimeBundle.Html)!;
-        Assert.Equal(21, Count(bigHtml, "<tr>"));
+        Assert.Equal(21, TestTexts.Count(bigHtml, "<tr>"));
         Assert.Contains("<tr><td>0</td><td>1</td>", bigHtml);
         Assert.Contains("<td>9998</td><td>9999</td></tr>", bigHtml);
         Assert.Contains("&#8942;", bigHtml);
@@ -180,7 +171,7 @@ public class FormatterTests
         var html = bundle.GetText(MimeBundle.Html)!;
         Assert.Contains("<th>Activation</th><th>Elbo</th><th>Hidden</th>", html);
         Assert.Contains("<td>tanh &lt;b&gt;</td><td>-91.25</td><td>[200, 200]</td>", html);
-        Assert.Equal(2, Count(html, "<tr><td>"));
+        Assert.Equal(2, TestTexts.Count(html, "<tr><td>"));
         Assert.Contains("Row { Activation = relu", bundle.GetText(MimeBundle.PlainText));
 
         var anonymous = Formatter.Format(Enumerable.Range(1, 3).Select(i => new { N = i, Square = i * i }));
