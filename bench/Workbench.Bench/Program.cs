@@ -4,7 +4,7 @@ using Workbench.Vae.Torch;
 
 // Side-by-side benchmarks of the TorchSharp-based library: (a) our Trainer (or the library call users make), (b) a raw
 // TorchSharp loop of the same model, (c) the PyTorch peer. One subcommand per workload.
-IWorkload[] workloads = [new TrainWorkload(), new EvalWorkload(), new ConvWorkload(), new MemoryWorkload(), new MatmulWorkload(), new AllWorkload()];
+IWorkload[] workloads = [new TrainWorkload(), new EvalWorkload(), new ConvWorkload(), new MemoryWorkload(), new MatmulWorkload(), new AblateWorkload(), new AllWorkload()];
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
 {
