@@ -306,6 +306,7 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
 
         if (failure is not null)
         {
+            ReleaseUnreachableTensors();
             var inner = ErrorReport.Unwrap(failure);
             if (inner is OperationCanceledException && linked.IsCancellationRequested)
             {
@@ -330,6 +331,19 @@ public sealed class CellExecutor : IAsyncDisposable, IDisposable
             ReturnValue = next.ReturnValue,
             Elapsed = clock.Elapsed,
         };
+    }
+
+    /// <summary>
+    /// A stopped or failed cell leaves behind the tensors its locals held (a half-built list, a batch in flight). They
+    /// are unreachable now, but TorchSharp frees a tensor's native memory only in its finalizer, and with little
+    /// managed allocation no collection may come for a long time: gigabytes would stay resident. A full collection
+    /// and the finalizers it queues hand that memory back at once; variables of earlier cells are untouched.
+    /// </summary>
+    private static void ReleaseUnreachableTensors()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
     }
 
     private async Task<CellResult> FailAsync(Execution execution, CellStatus status, ErrorOutput error, int? line, Exception? exception, Stopwatch clock)

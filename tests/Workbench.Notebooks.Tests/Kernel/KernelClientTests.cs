@@ -71,6 +71,14 @@ public class KernelClientTests(CliKernelEnvironment jupyter, ITestOutputHelper o
     }
 
     [Fact]
+    public void AnInterruptedCellLeavesItsNativeMemoryReleased()
+    {
+        var result = RunClient("csharp_kernel.py", "interrupt_memory");
+        output.WriteLine($"kernel RSS: {result["rss_before_mib"]!.GetValue<double>():0} MiB before, {result["rss_held_mib"]!.GetValue<double>():0} " +
+                         $"while the cell held 1 GiB of tensors, {result["rss_after_mib"]!.GetValue<double>():0} after the interrupt");
+    }
+
+    [Fact]
     public void RestartGivesAFreshEngine()
     {
         var result = RunClient("csharp_kernel.py", "restart");

@@ -1,6 +1,6 @@
 """Drives the Workbench C# kernel (`workbench kernel start`, the notebook engine) through jupyter_client.
 
-usage: python3 csharp_kernel.py SCENARIO   (session, interrupt, restart)
+usage: python3 csharp_kernel.py SCENARIO   (session, interrupt, interrupt_memory, restart)
 
 The kernelspec is found through JUPYTER_PATH (set by the calling test to a temporary prefix). The helpers
 come from common.py (tests/Shared/clients, copied next to this script in the output folder). The script
@@ -146,6 +146,44 @@ def interrupt():
         stop(km, kc)
 
 
+def rss_mib(km):
+    """Resident memory of the kernel process, from /proc (MiB)."""
+    with open(f"/proc/{km.provisioner.process.pid}/status", encoding="utf-8") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise common.CheckFailed("no VmRSS line for the kernel process")
+
+
+def interrupt_memory():
+    # A cell that holds 1 GiB of tensors in a local and is interrupted: the tensors are unreachable once it stops, and
+    # the kernel must hand their native memory back then, not at some later garbage collection.
+    km, kc, _ = start()
+    try:
+        reply, _ = run_cell(kc, "var warm = torch.ones(1024, 1024).sum().item<float>();")
+        check(reply["status"] == "ok", f"warm-up cell {reply}")
+        before = rss_mib(km)
+        msg_id = kc.execute("void Hold()\n{\n    var held = new List<Tensor>();\n"
+                            "    for (int i = 0; i < 8; i++) held.Add(torch.ones(32, 1024, 1024));\n    while (true) { }\n}\nHold();")
+        wait_running(kc, msg_id)
+        deadline = time.monotonic() + TIMEOUT
+        while rss_mib(km) < before + 900 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        held = rss_mib(km)
+        check(held >= before + 900, f"the cell did not allocate its 1 GiB: {before:.0f} -> {held:.0f} MiB")
+        km.interrupt_kernel()
+        reply = shell_reply(kc, msg_id, "execute_reply")
+        check(reply["content"]["status"] == "error", f"interrupted {reply['content']}")
+        iopub_until_idle(kc, msg_id)
+        after = rss_mib(km)
+        check(after < before + 200, f"native memory not released by the interrupt: {before:.0f} MiB before, {held:.0f} held, {after:.0f} after")
+        reply, _ = run_cell(kc, "warm")
+        check(reply["status"] == "ok", f"cell after the interrupt {reply}")
+        return {"rss_before_mib": before, "rss_held_mib": held, "rss_after_mib": after}
+    finally:
+        stop(km, kc)
+
+
 def restart():
     km, kc, _ = start()
     try:
@@ -165,7 +203,7 @@ def restart():
         stop(km, kc)
 
 
-SCENARIOS = {"session": session, "interrupt": interrupt, "restart": restart}
+SCENARIOS = {"session": session, "interrupt": interrupt, "interrupt_memory": interrupt_memory, "restart": restart}
 
 if __name__ == "__main__":
     main(SCENARIOS, "csharp_kernel.py")
