@@ -113,6 +113,12 @@ public static class Formatter
                     .Set(MimeBundle.PlainText, $"{spec.Name}: {spec.Formula}");
             case Html html:
                 return new MimeBundle().Set(MimeBundle.Html, html.Content).Set(MimeBundle.PlainText, html.Content);
+            case ProgressBar bar:
+                return new MimeBundle()
+                    .Set(MimeBundle.Html, string.Create(CultureInfo.InvariantCulture,
+                        $"<div class=\"workbench-progress\"><progress value=\"{bar.Fraction:0.####}\" max=\"1\" style=\"width: 20em; vertical-align: middle\"></progress> " +
+                        $"{WebUtility.HtmlEncode(bar.Label)} {bar.Fraction * 100:F0}%{(bar.Detail is null ? "" : " " + WebUtility.HtmlEncode(bar.Detail))}</div>"))
+                    .Set(MimeBundle.PlainText, bar.ToString());
             case torch.Tensor tensor:
                 return FormatTensor(tensor);
             case string s:
@@ -177,6 +183,8 @@ public static class Formatter
         // The copies made here (a few values, as float64 on the CPU) die with this scope, not with the cell's.
         using var scope = torch.NewDisposeScope();
         var bundle = MimeBundle.FromText(TensorText(tensor));
+        if (HasRealValues(tensor.dtype) && tensor.numel() > 0 && ImageTensors.ImageShape(tensor) is var (height, width))
+            return bundle.Set(MimeBundle.Png, Convert.ToBase64String(ImageTensors.Grid(tensor, height, width).Bytes));
         if (tensor.dim() is 1 or 2 && tensor.numel() > 0 && HasRealValues(tensor.dtype))
             bundle.Set(MimeBundle.Html, TensorTable(tensor));
         return bundle;
