@@ -125,13 +125,13 @@ public static class Profiler
         string Ms(double seconds) => Bench.F(1e3 * seconds, "0.000");
         for (int i = 0; i < OurParts.Length; i++)
         {
-            double a = Bench.Median(ours.Seconds[i]), b = RawParts[i] == "-" ? double.NaN : Bench.Median(raw.Seconds[i]);
-            double meanA = ours.Seconds[i].Average(), meanB = RawParts[i] == "-" ? double.NaN : raw.Seconds[i].Average();
+            double a = Bench.Median(ours.Seconds[i]), b = Bench.Median(raw.Seconds[i]);
+            double meanA = ours.Seconds[i].Average(), meanB = raw.Seconds[i].Average();
             Console.WriteLine(string.Format(Bench.Inv, fmt, OurParts[i], Ms(a), Ms(b), Bench.F(a / b, "0.00"), Ms(meanA), Ms(meanB)));
         }
-        double sumA = ours.Seconds.Sum(Bench.Median), sumB = raw.Seconds.Where((_, i) => RawParts[i] != "-").Sum(Bench.Median);
+        double sumA = ours.Seconds.Sum(Bench.Median), sumB = raw.Seconds.Sum(Bench.Median);
         Console.WriteLine(string.Format(Bench.Inv, fmt, "sum of the parts", Ms(sumA), Ms(sumB), Bench.F(sumA / sumB, "0.00"),
-            Ms(ours.Seconds.Sum(p => p.Average())), Ms(raw.Seconds.Where((_, i) => RawParts[i] != "-").Sum(p => p.Average()))));
+            Ms(ours.Seconds.Sum(p => p.Average())), Ms(raw.Seconds.Sum(p => p.Average()))));
         Console.WriteLine(string.Format(Bench.Inv, fmt, "whole step: real Trainer, RawLoop", Ms(trainerStep), Ms(rawStep), Bench.F(trainerStep / rawStep, "0.00"), "", ""));
         Console.WriteLine(string.Format(Bench.Inv, fmt, "tensors made / step", ((double)ours.Tensors / steps).ToString("0.0", Bench.Inv),
             ((double)raw.Tensors / steps).ToString("0.0", Bench.Inv), "", "", ""));
@@ -229,7 +229,6 @@ public static class Profiler
             tally.Mark(timed);
             loss.backward();
             tally.Mark(timed);
-            tally.Mark(false);
             _adam.step();
             tally.Mark(timed);
             if (timed) tally.Tensors += scope.DisposablesCount;
