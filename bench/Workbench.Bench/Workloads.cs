@@ -89,8 +89,9 @@ public sealed class TrainWorkload : TableWorkload
         }
         Peer.WarnUnlessOpenBlas(header);
         // The sides draw different initial weights, batches and noise, so their test losses after one epoch differ by
-        // run-to-run noise: about a nat for the 784-400-20 model, up to 1.5 % of the loss for the deeper tanh model.
-        double tolerance = Math.Max(steps >= 400 ? 2.0 : 5.0, 0.015 * Bench.Median(lossC));
+        // run-to-run noise: about a nat for the 784-400-20 model, for the deeper tanh model up to 3.1 nats (1.6 %) in the
+        // recorded runs. A broken objective (a KL left out, a wrong likelihood) is off by tens of nats.
+        double tolerance = Math.Max(steps >= 400 ? 2.0 : 5.0, 0.025 * Bench.Median(lossC));
         string check = Bench.Agreement("test loss", "nats", tolerance, ("a", Bench.Median(lossA)), ("b", Bench.Median(lossB)), ("c", Bench.Median(lossC)));
         return [new BenchRow(label, $"s / {steps} steps", Bench.Median(a), Bench.Median(b), Bench.Median(c), "s", check) { MaxTrainerOverRaw = 1.0 }];
     }

@@ -19,7 +19,7 @@ public static class AblateCommand
         var shard = new Option<string?>("--shard") { Description = "Train only shard i of n, e.g. 3/8: the runs whose position in the grid is i modulo n." };
         var dataRoot = new Option<string?>("--data-root") { Description = "Data folder (default: $WORKBENCH_DATA, else the checkout's data/)." };
         var device = new Option<string?>("--device") { Description = "Train on cpu or cuda (default: the grid's training.device, else cpu). Not part of the run keys: a sweep may resume on another device." };
-        var jobs = new Option<int?>("--jobs") { Description = $"Runs trained at once, each on cores/jobs threads (default {AblationRunner.DefaultJobs}, one per core). Results do not depend on it." };
+        var jobs = new Option<int?>("--jobs") { Description = $"Runs trained at once (default {AblationRunner.DefaultJobs}, one per core), each on one libtorch thread, so the results do not depend on it." };
         var command = new Command("ablate",
             "Train every run of an ablation grid (or one shard of it) into a run store; runs already recorded are skipped, so an interrupted sweep resumes where it stopped.")
         {

@@ -82,18 +82,25 @@ public static class AblationRunner
             dataset => TrainingData.Load(new TrainingOptions(Dataset: dataset), dataRoot, fetchIfMissing: true, log), device, jobs);
 
     /// <summary>
-    /// One run per core, each on one libtorch thread: a VAE step here is a few small matrix products, which gain little
-    /// from a second thread inside an op, while runs side by side keep every core busy (bench/README.md measures it).
+    /// One run per core: a VAE step here is a few small matrix products, which gain little from a second thread inside
+    /// an op, while runs side by side keep every core busy (bench/README.md measures it).
     /// </summary>
     public static int DefaultJobs => Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>
+    /// libtorch threads per run, whatever the jobs and the machine. How many threads an op splits its sums over changes
+    /// the last bits of a run's numbers (measured: the quick grid's epoch-2 train loss 121.33714752 on one thread,
+    /// 121.33714757 on two); with one thread per run a record is the same at any --jobs and on any node of a sweep.
+    /// </summary>
+    public const int ThreadsPerRun = 1;
 
     /// <summary>
     /// Runs this shard of the grid with data from <paramref name="loadDataset"/>: given a data set name, the full
     /// training and test sets (the runner applies each run's subsets). Called once per data set per call.
     /// <paramref name="device"/>, when given, replaces every run's <see cref="TrainingOptions.Device"/>; the device is
     /// where a run trains, not what it is, so it is not part of the run key (<see cref="RunKey"/>) and a sweep may be
-    /// resumed, or its shards trained, on other devices. <paramref name="jobs"/> workers train at once, each with
-    /// cores / jobs libtorch threads; results do not depend on it. Progress events come one at a time, whatever the jobs.
+    /// resumed, or its shards trained, on other devices. <paramref name="jobs"/> workers train at once, each run on
+    /// <see cref="ThreadsPerRun"/> libtorch thread, so results do not depend on it. Progress events come one at a time.
     /// </summary>
     public static SweepSummary Run(AblationGrid grid, string storeDir, Shard shard, Action<AblationEvent>? progress,
         CancellationToken cancellation, Func<string, TrainingData> loadDataset, string? device = null, int? jobs = null)
@@ -120,12 +127,12 @@ public static class AblationRunner
 
         var sweep = new Sweep(grid, store, shard, plan.Pending, data, progress, device);
         workers = Math.Min(workers, Math.Max(1, plan.Pending.Count));
-        int threadsPerJob = Math.Max(1, Environment.ProcessorCount / workers);
+        int threadsBefore = torch.get_num_threads();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var tasks = Enumerable.Range(0, workers).Select(w => Task.Factory.StartNew(() =>
         {
             // Per thread: libtorch keeps its OpenMP and MKL thread counts per calling thread.
-            torch.set_num_threads(threadsPerJob);
+            torch.set_num_threads(ThreadsPerRun);
             try { sweep.Work(w, stop.Token); }
             catch { stop.Cancel(); throw; }   // one worker's failure stops the others after their current step
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
@@ -138,6 +145,11 @@ public static class AblationRunner
             // The first real failure (a user error, an I/O problem) wins over the cancellations it caused in other workers.
             var first = e.InnerExceptions.FirstOrDefault(x => x is not OperationCanceledException) ?? e.InnerExceptions[0];
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
+        }
+        finally
+        {
+            // libtorch's count is process-wide as well: what the caller trains next gets its threads back.
+            torch.set_num_threads(threadsBefore);
         }
         return new SweepSummary(plan, sweep.Trained, sweep.ClaimedElsewhere);
     }
