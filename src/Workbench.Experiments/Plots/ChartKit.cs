@@ -40,6 +40,18 @@ internal static class ChartKit
         return chart;
     }
 
+    /// <summary>
+    /// Whole-number ticks on panel <paramref name="panel"/>'s x axis running up to <paramref name="max"/> (epochs): at
+    /// most about ten, so a two-epoch run is not labelled 1.2, 1.4, ... and a fifty-epoch one is not crowded.
+    /// </summary>
+    public static GenericChart WholeNumberX(GenericChart chart, int max, int panel = 1) => Layout(chart, layout =>
+    {
+        if (layout.TryGetPropertyValue(panel == 1 ? "xaxis" : "xaxis" + panel) is not { } found || found.Value is not DynamicObj.DynamicObj axis) return;
+        axis.SetProperty("tickmode", "linear");
+        axis.SetProperty("tick0", 1);
+        axis.SetProperty("dtick", Math.Max(1, (int)Math.Ceiling(max / 10.0)));
+    });
+
     /// <summary>Symmetric error bars of half-width <paramref name="halfWidths"/> (null draws none at that point) on every trace of the chart.</summary>
     public static GenericChart ErrorBars(GenericChart chart, IEnumerable<double> halfWidths, string color = "#333333")
     {

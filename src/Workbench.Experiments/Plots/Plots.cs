@@ -107,7 +107,8 @@ public static partial class Plots
                 titles.Add((groups.Count > 1 ? g.Key.Label + ": " : "") + (metric == "train_loss" ? "training" : "test"));
             }
         var chart = Chart.Grid(panels, groups.Count, 2, SubPlotTitles: titles, XGap: 0.1, YGap: 0.25);
-        for (int p = 0; p < panels.Count; p++) chart = ChartKit.Axes(chart, "epoch", "negative ELBO (nats)", p + 1);
+        int epochs = records.Max(r => r.Epochs.Count);
+        for (int p = 0; p < panels.Count; p++) chart = ChartKit.WholeNumberX(ChartKit.Axes(chart, "epoch", "negative ELBO (nats)", p + 1), epochs, p + 1);
         return ChartKit.Finish(chart, "Loss per epoch", 1100, 140 + 380 * groups.Count, top: 100,
             subtitle: $"mean over seeds; band: {BandLabel(band)}");
     }
@@ -128,7 +129,8 @@ public static partial class Plots
         var (rows, cols) = ChartKit.GridShape(panels.Count);
         var chart = panels.Count == 1 ? panels[0]
             : Chart.Grid(panels, rows, cols, SubPlotTitles: groups.Select(g => g.Key.Label).ToArray(), XGap: 0.1, YGap: 0.25);
-        for (int p = 0; p < panels.Count; p++) chart = ChartKit.Axes(chart, "epoch", MetricAxis(metric), p + 1);
+        int epochs = records.Max(r => r.Epochs.Count);
+        for (int p = 0; p < panels.Count; p++) chart = ChartKit.WholeNumberX(ChartKit.Axes(chart, "epoch", MetricAxis(metric), p + 1), epochs, p + 1);
         return ChartKit.Finish(chart, $"{MetricLabel(metric)} per epoch", Math.Max(760, 540 * cols), Math.Max(480, 140 + 360 * rows), top: 100,
             subtitle: $"mean over seeds; band: {BandLabel(band)}");
     }

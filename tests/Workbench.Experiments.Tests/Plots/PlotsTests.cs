@@ -136,6 +136,9 @@ public class PlotsTests
         Assert.Equal(["mnist: training", "mnist: test", "fashion-mnist: training", "fashion-mnist: test"], titles);
         Assert.Equal("negative ELBO (nats)", AxisTitle(chart, "yaxis4"));
         Assert.Contains("95% t-interval", Title(chart));
+        // Epochs are whole numbers: one tick per epoch for these short runs, on every panel.
+        foreach (var axis in new[] { "xaxis", "xaxis2", "xaxis3", "xaxis4" })
+            Assert.Equal(1, Layout(chart).GetProperty(axis).GetProperty("dtick").GetInt32());
     }
 
     [Fact]
