@@ -27,7 +27,7 @@ public static class Cli
 
     public static int Run(string[] args, IAnsiConsole? console = null)
     {
-        console ??= AnsiConsole.Console;
+        console ??= Console.IsOutputRedirected ? PlainConsole() : AnsiConsole.Console;
         var root = BuildRoot(console);
         var parse = root.Parse(args);
         try
@@ -48,6 +48,14 @@ public static class Cli
             return InternalError;
         }
     }
+
+    /// <summary>Output to a file or pipe (a log, a cluster job) gets plain text: no colour codes, no redrawn progress.</summary>
+    private static IAnsiConsole PlainConsole() => AnsiConsole.Create(new AnsiConsoleSettings
+    {
+        Ansi = AnsiSupport.No,
+        ColorSystem = ColorSystemSupport.NoColors,
+        Interactive = InteractionSupport.No,
+    });
 
     private static Exception Unwrap(Exception e) =>
         e is AggregateException { InnerExceptions.Count: 1 } a ? Unwrap(a.InnerExceptions[0])
