@@ -34,22 +34,13 @@ public sealed class AblateProcessTests : IDisposable
         if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
     }
 
-    private Process Start(string store, int jobs)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "workbench.dll"), "ablate", _grid, "--out", store, "--jobs", jobs.ToString() })
-            start.ArgumentList.Add(a);
-        start.Environment["NO_COLOR"] = "1";
-        return Process.Start(start)!;
-    }
+    private Process Start(string store, int jobs) =>
+        WorkbenchProcess.Start(["ablate", _grid, "--out", store, "--jobs", jobs.ToString()]);
 
     private static string Finish(Process process)
     {
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(300_000), "ablate did not finish within 5 minutes");
-        string text = output.Result + error.Result;
-        Assert.True(process.ExitCode == 0, $"ablate exited with {process.ExitCode}:\n{text}");
+        var (code, text) = WorkbenchProcess.Finish(process, TimeSpan.FromMinutes(5));
+        Assert.True(code == 0, $"ablate exited with {code}:\n{text}");
         return text;
     }
 

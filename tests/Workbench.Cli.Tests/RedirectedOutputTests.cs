@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Workbench.Cli.Tests;
 
 /// <summary>`workbench` writing to a file or pipe (a log, a cluster job) prints plain text, even where TERM says colour.</summary>
@@ -7,16 +5,8 @@ public sealed class RedirectedOutputTests
 {
     private static (int ExitCode, string Text) Run(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "workbench.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["TERM"] = "xterm-256color";
-        start.Environment.Remove("NO_COLOR");
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(120_000), "workbench did not finish within 2 minutes");
-        return (process.ExitCode, output.Result + error.Result);
+        using var process = WorkbenchProcess.Start(args, new Dictionary<string, string?> { ["TERM"] = "xterm-256color", ["NO_COLOR"] = null });
+        return WorkbenchProcess.Finish(process, TimeSpan.FromMinutes(2));
     }
 
     [Fact]
