@@ -111,7 +111,8 @@ public static class ImageTensors
             throw new ArgumentException($"ImageTensors.Grid: a tensor of shape [{string.Join(", ", images.shape)}] is not a batch of {height} x {width} images.");
         using var scope = torch.NewDisposeScope();
         long count = Math.Min(images.numel() / pixels, MaxImages);
-        var flat = images.detach().cpu().to(torch.float32).reshape(-1, pixels).narrow(0, 0, count);   // [count, H*W]
+        // Only the images shown are copied to the CPU and converted: a cell may end with a whole data set.
+        var flat = images.detach().reshape(-1, pixels).narrow(0, 0, count).cpu().to(torch.float32);   // [count, H*W]
         float lo = flat.min().item<float>(), hi = flat.max().item<float>();
         if (lo < 0 || hi > 1) flat = hi > lo ? (flat - lo) / (hi - lo) : torch.zeros_like(flat);
         var values = flat.contiguous().data<float>().ToArray();
@@ -149,28 +150,43 @@ public sealed record ProgressBar(string Label, double Done, double Total, string
     /// <summary>
     /// Redraws a bar of <paramref name="epochs"/> epochs through <paramref name="update"/> as <paramref name="trainer"/>
     /// steps: at most every <paramref name="interval"/> (default <see cref="DefaultInterval"/>) during an epoch, and at
-    /// the end of every epoch, with the last step's loss or the epoch's test loss.
+    /// the end of every epoch, with the last step's loss or the epoch's test loss. Disposing the result stops following
+    /// (a trainer reused in a later cell then no longer redraws this bar).
     /// </summary>
-    public static void Follow(Trainer trainer, int epochs, Action<object?> update, TimeSpan? interval = null, string label = "training")
+    public static IDisposable Follow(Trainer trainer, int epochs, Action<object?> update, TimeSpan? interval = null, string label = "training")
     {
         ArgumentNullException.ThrowIfNull(trainer);
         ArgumentNullException.ThrowIfNull(update);
         var every = interval ?? DefaultInterval;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         TimeSpan? last = null;   // the first step always draws
-        trainer.StepCompleted += p =>
+        Action<StepProgress> onStep = p =>
         {
             if (last is { } shown && clock.Elapsed - shown < every) return;
             last = clock.Elapsed;
             update(new ProgressBar(label, p.Epoch - 1 + (double)p.Step / p.StepsPerEpoch, epochs,
                 string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch}/{epochs}, loss {p.Loss:F2}")));
         };
-        trainer.EpochCompleted += m =>
+        Action<EpochMetrics> onEpoch = m =>
         {
             last = clock.Elapsed;
             update(new ProgressBar(label, m.Epoch, epochs,
                 string.Create(CultureInfo.InvariantCulture, $"epoch {m.Epoch}/{epochs}, test loss {m.TestLoss:F2} nats")));
         };
+        trainer.StepCompleted += onStep;
+        trainer.EpochCompleted += onEpoch;
+        return new Unsubscribe(() =>
+        {
+            trainer.StepCompleted -= onStep;
+            trainer.EpochCompleted -= onEpoch;
+        });
+    }
+
+    private sealed class Unsubscribe(Action undo) : IDisposable
+    {
+        private Action? _undo = undo;
+
+        public void Dispose() => Interlocked.Exchange(ref _undo, null)?.Invoke();
     }
 
     /// <summary>"training [########------------]  40% epoch 2/5, loss 120.31".</summary>

@@ -111,7 +111,9 @@ public static class AblationRunner
         if (workers < 1) throw new ConfigException($"--jobs must be at least 1, got {workers}.");
         // Fails with one line (no libtorch, no CUDA) before the store is created or any data is loaded.
         TorchRuntime.EnsureLoaded();
-        if (device is not null) TorchRuntime.Device(device);
+        // The device every run will use, checked the way training checks it (a grid written on a GPU machine loads anywhere).
+        foreach (string name in device is not null ? [device] : grid.Expand().Select(r => r.Config.Training.Device).Distinct())
+            TorchRuntime.Device(name);
         var store = new RunStore(storeDir).Create();
         var plan = Plan(grid, store, shard);
 
@@ -285,7 +287,7 @@ public static class AblationRunner
             bool same = RunKey.CanonicalJson(recorded, new EvaluationSettings()) == RunKey.CanonicalJson(config, new EvaluationSettings());
             return same ? folder.ReadMetrics().Count : 0;
         }
-        catch (Exception e) when (e is IOException or ConfigException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or InvalidDataException or ConfigException or UnauthorizedAccessException)
         {
             return 0;   // unreadable leftovers: train anew
         }
@@ -307,7 +309,8 @@ public static class AblationRunner
         // Where the model's weights are (the training device; cpu after a reload).
         images = images.to(model.parameters().First().device);
         model.eval();
-        using var generator = new torch.Generator(TestEvaluator.EvalSeed(options.Seed) + 2);
+        // On the images' device: libtorch draws on a device only from a generator of that device.
+        using var generator = new torch.Generator(TestEvaluator.EvalSeed(options.Seed) + 2, images.device);
         var nll = Iwae.NegativeLogLikelihood(images, model.Encode, model.Decode, generator, evaluation.NllSamples);   // [N] float64
         return nll.mean().item<double>();
     }

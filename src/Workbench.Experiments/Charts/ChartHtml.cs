@@ -47,10 +47,6 @@ public static class ChartHtml
         return GenericChart.toFigureJson(chart);
     }
 
-    /// <summary>The chart's title text, or null when it has none.</summary>
-    public static string? Title(GenericChart chart) =>
-        JsonNode.Parse(FigureJson(chart))?["layout"]?["title"]?["text"]?.GetValue<string>();
-
     /// <summary>The chart's layout width and height in CSS pixels, when set.</summary>
     public static (int? Width, int? Height) Size(GenericChart chart)
     {

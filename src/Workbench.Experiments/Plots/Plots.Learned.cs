@@ -30,7 +30,8 @@ public static partial class Plots
         if (runs.Count == 0)
             throw new ArgumentException("Plots.AdaptiveWeights: no completed 'adaptive' run with recorded mixture weights.", nameof(records));
         var baseNames = AdaptiveActivation.DefaultBase;
-        var groups = runs.GroupBy(r => RunAxes.GroupOf(r, RunAxes.Varying(runs))).ToList();
+        var varying = RunAxes.Varying(runs);
+        var groups = runs.GroupBy(r => RunAxes.GroupOf(r, varying)).ToList();
         var layers = new List<(string Name, double[][] Weights)>();
         foreach (var g in groups)
             foreach (var layer in g.SelectMany(r => r.ActivationParameters.Keys).Distinct())

@@ -51,8 +51,12 @@ public static class Descriptive
         return new Estimate(values.Length, mean, s, se, mean - half, mean + half, level);
     }
 
-    /// <summary>The quantile t_(p, ν) of Student's t with ν degrees of freedom (MathNet.Numerics).</summary>
-    public static double TQuantile(double p, int degreesOfFreedom) => StudentT.InvCDF(0, 1, degreesOfFreedom, p);
+    /// <summary>
+    /// The quantile t_(p, ν) of Student's t with ν degrees of freedom (MathNet.Numerics). For ν = 1 (two seeds) it is the
+    /// Cauchy quantile in closed form: MathNet's numerical search stops at 800 and fails from p = 0.99995 on.
+    /// </summary>
+    public static double TQuantile(double p, int degreesOfFreedom) =>
+        degreesOfFreedom == 1 ? Math.Tan(Math.PI * (p - 0.5)) : StudentT.InvCDF(0, 1, degreesOfFreedom, p);
 
     /// <summary>The two-sided p-value P(|T| &gt;= |t|) of a t statistic with ν degrees of freedom (MathNet.Numerics).</summary>
     public static double TwoSidedP(double t, int degreesOfFreedom) =>

@@ -52,17 +52,6 @@ public sealed class LinearGaussianModel
         return Rows(n, () => normals[k++]);
     }
 
-    /// <summary>Rows drawn from p(x) with a seeded <see cref="Random"/> (Box-Muller normals), in the same order as the torch overload.</summary>
-    public double[][] SampleData(Random random, int n)
-    {
-        ArgumentNullException.ThrowIfNull(random);
-        return Rows(n, () =>
-        {
-            double u1 = 1.0 - random.NextDouble(), u2 = random.NextDouble();   // u1 in (0, 1]: log(u1) is finite
-            return Math.Sqrt(-2 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2);
-        });
-    }
-
     private double[][] Rows(int n, Func<double> normal)
     {
         var rows = new double[n][];

@@ -65,18 +65,26 @@ public static class TorchRuntime
     /// </summary>
     public static torch.Device Device(string name)
     {
+        string canonical = CheckDeviceName(name);
         EnsureLoaded();
+        if (canonical == "cpu") return torch.CPU;
+        if (!torch.cuda.is_available())
+            throw new ConfigException(
+                $"device '{name}': CUDA is not available here. This build references libtorch for the CPU; a GPU run needs an NVIDIA driver " +
+                "and the libtorch-cuda package for this platform in place of libtorch-cpu. Use --device cpu on this machine.");
+        return canonical == "cuda" ? torch.CUDA : new torch.Device(canonical);
+    }
+
+    /// <summary>
+    /// <paramref name="name"/> trimmed and lower-cased when it names a device ("cpu", "cuda" or "cuda:N"); else a
+    /// <see cref="ConfigException"/>. It loads nothing and asks no hardware: a config written on a GPU machine stays
+    /// readable (and resumable with another device) everywhere; <see cref="Device"/> checks availability where it is used.
+    /// </summary>
+    public static string CheckDeviceName(string name)
+    {
         string trimmed = name.Trim().ToLowerInvariant();
-        if (trimmed == "cpu") return torch.CPU;
-        if (trimmed == "cuda" || trimmed.StartsWith("cuda:", StringComparison.Ordinal))
-        {
-            if (!torch.cuda.is_available())
-                throw new ConfigException(
-                    $"device '{name}': CUDA is not available here. This build references libtorch for the CPU; a GPU run needs an NVIDIA driver " +
-                    "and the libtorch-cuda package for this platform in place of libtorch-cpu. Use --device cpu on this machine.");
-            return trimmed == "cuda" ? torch.CUDA : new torch.Device(trimmed);
-        }
-        throw new ConfigException($"device '{name}' is not known; use cpu, cuda or cuda:N.");
+        bool known = trimmed is "cpu" or "cuda" || (trimmed.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(trimmed[5..], out int index) && index >= 0);
+        return known ? trimmed : throw new ConfigException($"device '{name}' is not known; use cpu, cuda or cuda:N.");
     }
 
     private static string RuntimeIdentifier =>

@@ -215,9 +215,8 @@ public sealed class TestEvaluator
     /// <summary>Mean negative ELBO (one z sample per image), reconstruction, KL and active units over the test set.
     /// The model must be on the run's device (the trainer moves it). One dispose scope per batch.</summary>
     public (double Loss, double Reconstruction, double Kl, int ActiveUnits) Evaluate(Vae model) =>
-        Inspect.InEval(model, () =>
+        Inspect.InEval(model, () =>   // eval mode, no_grad and a dispose scope around the whole pass
         {
-            using var scope = torch.NewDisposeScope();
             var generator = new torch.Generator(EvalSeed(_options.Seed), _images.device);
             double loss = 0, recon = 0, kl = 0;
             var means = new List<Tensor>();

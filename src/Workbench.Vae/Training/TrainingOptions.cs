@@ -64,7 +64,7 @@ public sealed record TrainingOptions(
             throw new ConfigException($"schedule '{Schedule}' is not known; use {string.Join(" or ", LearningRateSchedule.Names)}.");
         if (!(AdamEpsilon > 0) || !double.IsFinite(AdamEpsilon)) throw new ConfigException($"adamEpsilon must be a positive number, got {AdamEpsilon}.");
         if (string.IsNullOrWhiteSpace(Device)) throw new ConfigException("device is empty; use cpu, cuda or cuda:N.");
-        TorchRuntime.Device(Device);   // throws a ConfigException naming the device and what to do
+        TorchRuntime.CheckDeviceName(Device);   // availability is checked where the device is used
         return this;
     }
 

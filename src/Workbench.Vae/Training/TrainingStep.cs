@@ -75,7 +75,9 @@ public sealed class TrainingStep : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         ZeroGrad();
-        var loss = Forward(x.device == _device ? x : x.to(_device), beta);
+        // torch.Device has no value equality: compare its parts (the batch is usually already there).
+        bool there = x.device_type == _device.type && x.device_index == _device.index;
+        var loss = Forward(there ? x : x.to(_device), beta);
         loss.backward();
         double value = Update(loss);
         if (++_steps % StepsPerCollection == 0) GC.Collect(0, GCCollectionMode.Forced, blocking: true);

@@ -81,6 +81,20 @@ public class RunTablesTests : IDisposable
     }
 
     [Fact]
+    public void CsvNumbersAreWrittenInTheirShortestRoundTripForm()
+    {
+        var table = new DataFrame(
+            new DoubleDataFrameColumn("loss", [92.372503125, 0.1, null]),
+            new Int64DataFrameColumn("seed", [1, 2, 3]),
+            new StringDataFrameColumn("note", ["a, \"quoted\" one", "plain", null]));
+        Assert.Equal("loss,seed,note\n92.372503125,1,\"a, \"\"quoted\"\" one\"\n0.1,2,plain\n,3,\n", ResultsCsv.ToCsv(table));
+        var back = ResultsCsv.FromCsv(ResultsCsv.ToCsv(table), [typeof(double), typeof(long), typeof(string)]);
+        Assert.Equal(92.372503125, back["loss"][0]);
+        Assert.Equal("a, \"quoted\" one", back["note"][0]);
+        Assert.Null(back["note"][2]);
+    }
+
+    [Fact]
     public void Epochs_has_one_row_per_run_and_epoch()
     {
         var t = RunTables.Epochs(Records());

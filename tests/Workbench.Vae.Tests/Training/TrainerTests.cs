@@ -1,5 +1,6 @@
 using TorchSharp;
 using Workbench.Vae.Data;
+using Workbench.Vae.Torch;
 using Workbench.Vae.Training;
 using static TorchSharp.torch;
 
@@ -257,6 +258,18 @@ public class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void ARunRecordedOnAGpuResumesOnTheCpuWhenAskedTo()
+    {
+        // config.json says cuda (as a run started on a GPU machine would); reading it must not need CUDA.
+        var run = new RunDirectory(_dir);
+        new Trainer().Run(Small, Data, Quick with { Epochs = 1 }, run);
+        var config = run.ReadConfig();
+        run.WriteConfig(config.Model, config.Training with { Device = "cuda" });
+        Assert.Equal("cuda", run.ReadConfig().Training.Device);
+        Assert.Equal(2, new Trainer().Resume(run, Data, epochs: 2, device: "cpu").Epochs.Count);
+    }
+
+    [Fact]
     public void ResumeSaysWhatIsWrongWithAnUnusableCheckpoint()
     {
         var run = new RunDirectory(_dir);
@@ -405,8 +418,11 @@ public class TrainerTests : IDisposable
     {
         Assert.Equal("cpu", new TrainingOptions().Device);
         new TrainingOptions(Device: "cpu").Validate();
+        // A config written on a GPU machine stays valid everywhere (it can be read, reported and resumed with --device cpu).
+        new TrainingOptions(Device: "cuda:1").Validate();
+        Assert.Contains("use cpu, cuda or cuda:N", Assert.Throws<ConfigException>(() => new TrainingOptions(Device: "cuda:x").Validate()).Message);
         if (torch.cuda.is_available()) return;   // this machine has a GPU: nothing to explain
-        var ex = Assert.Throws<ConfigException>(() => new TrainingOptions(Device: "cuda").Validate());
+        var ex = Assert.Throws<ConfigException>(() => TorchRuntime.Device("cuda"));
         Assert.Contains("CUDA is not available", ex.Message);
         var run = Assert.Throws<ConfigException>(() => new Trainer().Run(Small, Data, Quick with { Device = "cuda:0" }));
         Assert.Contains("CUDA is not available", run.Message);
