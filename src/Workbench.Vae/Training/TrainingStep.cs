@@ -26,6 +26,8 @@ public sealed class TrainingStep : IDisposable
     private readonly Parameter[] _parameters;
     private readonly torch.Device _device;
     private long _steps;
+    private int _disposed;
+    private static int s_alive;   // training steps constructed and not yet disposed, in this process
 
     /// <summary>
     /// Steps between two forced collections of the youngest generation. TorchSharp turns every <c>double</c> an op
@@ -33,6 +35,10 @@ public sealed class TrainingStep : IDisposable
     /// step allocates so little managed memory that collections are rare, and those scalars, stranded between the
     /// step's large freed temporaries, fragment the C heap: a 468-step epoch grew the process by about 1.1 GB.
     /// Collecting every few steps hands them to the finalizer while they are young (bench/README.md, "memory").
+    /// Only while this is the one training step alive in the process: TorchSharp does not keep a Scalar alive across
+    /// the native call that reads it, so a collection forced while another thread is inside such a call can free the
+    /// Scalar under it (measured: two sweep workers failed in c10::Scalar::toFloat). Between this thread's own steps
+    /// no call of its own is in flight.
     /// </summary>
     public const int StepsPerCollection = 25;
 
@@ -45,6 +51,7 @@ public sealed class TrainingStep : IDisposable
         _noise = noise;
         _parameters = [.. model.parameters()];
         Optimizer = torch.optim.Adam(_parameters, options.LearningRate, eps: options.AdamEpsilon);
+        Interlocked.Increment(ref s_alive);
     }
 
     /// <summary>The optimiser (its state is checkpointed; its learning rate follows the schedule).</summary>
@@ -80,9 +87,14 @@ public sealed class TrainingStep : IDisposable
         var loss = Forward(there ? x : x.to(_device), beta);
         loss.backward();
         double value = Update(loss);
-        if (++_steps % StepsPerCollection == 0) GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+        if (++_steps % StepsPerCollection == 0 && Volatile.Read(ref s_alive) == 1) GC.Collect(0, GCCollectionMode.Forced, blocking: true);
         return value;
     }
 
-    public void Dispose() => Optimizer.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Interlocked.Decrement(ref s_alive);
+        Optimizer.Dispose();
+    }
 }
